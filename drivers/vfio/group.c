@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO groups: /dev/vfio/N, one per IOMMU group that holds a VFIO device.
+ *
+ * A group is what userspace takes ownership of: all devices sharing an
+ * IOMMU group can reach each other's DMA, so isolation only holds if every
+ * one of them is either driven through VFIO or driverless.  The IOMMU core
+ * enforces that through DMA ownership, which the group claims when it joins
+ * a container.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/iommu.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "vfio.h"
+
+/*
+ * The registry of groups, keyed by IOMMU group.  @lock serialises creating
+ * and retiring groups so that a group being retired can never collide with
+ * its successor for the same IOMMU group (same name, same /dev node).
+ */
+static struct {
+	struct class *class;
+	dev_t devt;
+	struct ida minors;
+	struct mutex lock;	/* protects list; see above */
+	struct list_head list;
+} vfio_groups;
+
+static struct vfio_group *vfio_group_lookup(struct iommu_group *iommu_group)
+{
+	struct vfio_group *group;
+
+	lockdep_assert_held(&vfio_groups.lock);
+
+	list_for_each_entry(group, &vfio_groups.list, registry_node)
+		if (group->iommu_group == iommu_group)
+			return group;
+	return NULL;
+}
+
+static void vfio_group_release_dev(struct device *dev)
+{
+	struct vfio_group *group = container_of(dev, struct vfio_group, dev);
+
+	ida_free(&vfio_groups.minors, MINOR(group->dev.devt));
+	mutex_destroy(&group->lock);
+	kfree(group);
+}
+
+static struct vfio_group *vfio_group_create(struct iommu_group *iommu_group,
+					    enum vfio_group_type type)
+{
+	struct vfio_group *group;
+	int minor;
+	int ret;
+
+	lockdep_assert_held(&vfio_groups.lock);
+
+	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	if (!group)
+		return ERR_PTR(-ENOMEM);
+
+	minor = ida_alloc_max(&vfio_groups.minors, MINORMASK, GFP_KERNEL);
+	if (minor < 0) {
+		kfree(group);
+		return ERR_PTR(minor);
+	}
+
+	/* From here on the release callback owns the memory and the minor. */
+	device_initialize(&group->dev);
+	group->dev.devt = MKDEV(MAJOR(vfio_groups.devt), minor);
+	group->dev.class = vfio_groups.class;
+	group->dev.release = vfio_group_release_dev;
+	cdev_init(&group->cdev, &vfio_group_fops);
+	group->cdev.owner = THIS_MODULE;
+	mutex_init(&group->lock);
+	INIT_LIST_HEAD(&group->device_list);
+	refcount_set(&group->drivers, 1);
+	group->type = type;
+	group->iommu_group = iommu_group;
+
+	if (type == VFIO_NO_IOMMU)
+		ret = dev_set_name(&group->dev, "noiommu-%d",
+				   iommu_group_id(iommu_group));
+	else
+		ret = dev_set_name(&group->dev, "%d",
+				   iommu_group_id(iommu_group));
+	if (ret)
+		goto err_put;
+
+	ret = cdev_device_add(&group->cdev, &group->dev);
+	if (ret)
+		goto err_put;
+
+	iommu_group_ref_get(iommu_group);
+	list_add(&group->registry_node, &vfio_groups.list);
+	return group;
+
+err_put:
+	put_device(&group->dev);
+	return ERR_PTR(ret);
+}
+
+/*
+ * Emulated-IOMMU devices have no IOMMU group of their own, yet userspace
+ * finds every VFIO device through a group; give each one a private group.
+ */
+static struct iommu_group *vfio_alloc_private_iommu_group(struct device *dev)
+{
+	struct iommu_group *iommu_group;
+	int ret;
+
+	iommu_group = iommu_group_alloc();
+	if (IS_ERR(iommu_group))
+		return iommu_group;
+
+	ret = iommu_group_set_name(iommu_group, "vfio-noiommu");
+	if (ret)
+		goto err_put;
+	ret = iommu_group_add_device(iommu_group, dev);
+	if (ret)
+		goto err_put;
+	return iommu_group;
+
+err_put:
+	iommu_group_put(iommu_group);
+	return ERR_PTR(ret);
+}
+
+static struct iommu_group *vfio_device_iommu_group(struct vfio_device *device,
+						   enum vfio_group_type type)
+{
+	struct iommu_group *iommu_group;
+
+	if (type != VFIO_IOMMU)
+		return vfio_alloc_private_iommu_group(device->dev);
+
+	iommu_group = iommu_group_get(device->dev);
+	if (!iommu_group) {
+		dev_warn(device->dev,
+			 "vfio: no IOMMU group, the device cannot be isolated\n");
+		return ERR_PTR(-EINVAL);
+	}
+
+	/*
+	 * Mappings are always made cache coherent: userspace has no way to
+	 * flush CPU caches for non-coherent DMA, so such devices are refused.
+	 */
+	if (!device_iommu_capable(device->dev, IOMMU_CAP_CACHE_COHERENCY)) {
+		dev_warn(device->dev,
+			 "vfio: the IOMMU cannot enforce cache coherency\n");
+		iommu_group_put(iommu_group);
+		return ERR_PTR(-EINVAL);
+	}
+	return iommu_group;
+}
+
+/**
+ * vfio_group_get_for_device - find or create the group of a new device
+ * @device: the device being registered
+ * @type: how the device reaches memory
+ *
+ * Takes one "drivers" reference on the group, which
+ * vfio_group_put_for_device() drops.
+ *
+ * Return: the group, or an ERR_PTR.
+ */
+struct vfio_group *vfio_group_get_for_device(struct vfio_device *device,
+					     enum vfio_group_type type)
+{
+	struct iommu_group *iommu_group;
+	struct vfio_group *group;
+
+	iommu_group = vfio_device_iommu_group(device, type);
+	if (IS_ERR(iommu_group))
+		return ERR_CAST(iommu_group);
+
+	mutex_lock(&vfio_groups.lock);
+	group = vfio_group_lookup(iommu_group);
+	if (!group) {
+		group = vfio_group_create(iommu_group, type);
+	} else if (group->type != type) {
+		/* One IOMMU group cannot be both real and emulated. */
+		group = ERR_PTR(-EINVAL);
+	} else {
+		refcount_inc(&group->drivers);
+	}
+	mutex_unlock(&vfio_groups.lock);
+
+	if (IS_ERR(group) && type != VFIO_IOMMU)
+		iommu_group_remove_device(device->dev);
+	iommu_group_put(iommu_group);
+	return group;
+}
+
+/**
+ * vfio_group_put_for_device - drop a reference of vfio_group_get_for_device()
+ * @device: the device being unregistered; it is no longer on the group's list
+ *
+ * The last one retires the group: its /dev node goes away, an fd still open
+ * on it sees -ENODEV from now on, and it leaves its container.
+ */
+void vfio_group_put_for_device(struct vfio_device *device)
+{
+	struct vfio_group *group = device->group;
+	struct iommu_group *iommu_group;
+
+	if (group->type != VFIO_IOMMU)
+		iommu_group_remove_device(device->dev);
+
+	mutex_lock(&vfio_groups.lock);
+	if (!refcount_dec_and_test(&group->drivers)) {
+		mutex_unlock(&vfio_groups.lock);
+		return;
+	}
+	list_del(&group->registry_node);
+	cdev_device_del(&group->cdev, &group->dev);
+
+	mutex_lock(&group->lock);
+	WARN_ON(!list_empty(&group->device_list));
+	if (group->container)
+		vfio_container_detach_group(group);
+	iommu_group = group->iommu_group;
+	group->iommu_group = NULL;
+	mutex_unlock(&group->lock);
+	mutex_unlock(&vfio_groups.lock);
+
+	iommu_group_put(iommu_group);
+	put_device(&group->dev);
+}
+
+/**
+ * vfio_group_from_file - the group behind a /dev/vfio/N file
+ * @file: any file
+ *
+ * Return: the group, or NULL if @file is not a VFIO group file.
+ */
+struct vfio_group *vfio_group_from_file(struct file *file)
+{
+	if (file->f_op != &vfio_group_fops)
+		return NULL;
+	return file->private_data;
+}
+
+static int vfio_group_open(struct inode *inode, struct file *file)
+{
+	struct vfio_group *group =
+		container_of(inode->i_cdev, struct vfio_group, cdev);
+	int ret = 0;
+
+	mutex_lock(&group->lock);
+	if (!group->iommu_group) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (group->type == VFIO_NO_IOMMU && !capable(CAP_SYS_RAWIO)) {
+		ret = -EPERM;
+		goto out_unlock;
+	}
+	/* One owner at a time: the group is the unit of isolation. */
+	if (group->opened_file) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	group->opened_file = file;
+	file->private_data = group;
+out_unlock:
+	mutex_unlock(&group->lock);
+	return ret;
+}
+
+static int vfio_group_release(struct inode *inode, struct file *file)
+{
+	struct vfio_group *group = file->private_data;
+
+	mutex_lock(&group->lock);
+	/* Open device files hold this file: none can be left now. */
+	WARN_ON(group->container_users > 1);
+	if (group->container)
+		vfio_container_detach_group(group);
+	group->opened_file = NULL;
+	mutex_unlock(&group->lock);
+	return 0;
+}
+
+static int vfio_group_ioctl_get_status(struct vfio_group *group,
+				       struct vfio_group_status __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_group_status, flags);
+	struct vfio_group_status status;
+
+	if (copy_from_user(&status, arg, minsz))
+		return -EFAULT;
+	if (status.argsz < minsz)
+		return -EINVAL;
+
+	status.flags = 0;
+	mutex_lock(&group->lock);
+	if (!group->iommu_group) {
+		mutex_unlock(&group->lock);
+		return -ENODEV;
+	}
+	/*
+	 * Any DMA owner other than our own container (a host driver bound to
+	 * a device of the group) makes the group unusable for now.
+	 */
+	if (group->container)
+		status.flags = VFIO_GROUP_FLAGS_VIABLE |
+			       VFIO_GROUP_FLAGS_CONTAINER_SET;
+	else if (!iommu_group_dma_owner_claimed(group->iommu_group))
+		status.flags = VFIO_GROUP_FLAGS_VIABLE;
+	mutex_unlock(&group->lock);
+
+	return copy_to_user(arg, &status, minsz) ? -EFAULT : 0;
+}
+
+static int vfio_group_ioctl_set_container(struct vfio_group *group,
+					  int __user *arg)
+{
+	struct vfio_container *container;
+	struct fd container_fd;
+	int ret;
+	int fd;
+
+	if (get_user(fd, arg))
+		return -EFAULT;
+
+	container_fd = fdget(fd);
+	if (!container_fd.file)
+		return -EBADF;
+
+	mutex_lock(&group->lock);
+	container = vfio_container_from_file(container_fd.file);
+	if (!container || group->container)
+		ret = -EINVAL;
+	else if (!group->iommu_group)
+		ret = -ENODEV;
+	else
+		ret = vfio_container_attach_group(container, group);
+	mutex_unlock(&group->lock);
+
+	fdput(container_fd);
+	return ret;
+}
+
+static int vfio_group_ioctl_unset_container(struct vfio_group *group)
+{
+	int ret = 0;
+
+	mutex_lock(&group->lock);
+	if (!group->container)
+		ret = -EINVAL;
+	else if (group->container_users != 1)
+		ret = -EBUSY;	/* device files are open */
+	else
+		vfio_container_detach_group(group);
+	mutex_unlock(&group->lock);
+	return ret;
+}
+
+static int vfio_group_ioctl_get_device_fd(struct vfio_group *group,
+					  char __user *arg)
+{
+	struct vfio_device *device;
+	struct file *file;
+	char *name;
+	int fd;
+
+	name = strndup_user(arg, PAGE_SIZE);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+	device = vfio_device_find_in_group(group, name);
+	kfree(name);
+	if (IS_ERR(device))
+		return PTR_ERR(device);
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		goto err_put_registration;
+
+	file = vfio_device_open_file(device);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		fd = PTR_ERR(file);
+		goto err_put_registration;
+	}
+	/* The file now owns the registration reference. */
+	fd_install(fd, file);
+	return fd;
+
+err_put_registration:
+	vfio_device_put_registration(device);
+	return fd;
+}
+
+static long vfio_group_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct vfio_group *group = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_GROUP_GET_STATUS:
+		return vfio_group_ioctl_get_status(group, uarg);
+	case VFIO_GROUP_SET_CONTAINER:
+		return vfio_group_ioctl_set_container(group, uarg);
+	case VFIO_GROUP_UNSET_CONTAINER:
+		return vfio_group_ioctl_unset_container(group);
+	case VFIO_GROUP_GET_DEVICE_FD:
+		return vfio_group_ioctl_get_device_fd(group, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+const struct file_operations vfio_group_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vfio_group_open,
+	.release	= vfio_group_release,
+	.unlocked_ioctl	= vfio_group_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * vfio_file_is_group - tell whether a file is a VFIO group
+ * @file: any file
+ *
+ * kvm.ko uses this to accept only group files in KVM_DEV_VFIO_GROUP_ADD.
+ *
+ * Return: true if @file is an open /dev/vfio/N.
+ */
+bool vfio_file_is_group(struct file *file)
+{
+	return vfio_group_from_file(file);
+}
+EXPORT_SYMBOL_GPL(vfio_file_is_group);
+
+/**
+ * vfio_file_iommu_group - the IOMMU group behind a VFIO group file
+ * @file: a VFIO group file
+ *
+ * Only meaningful while the caller holds @file.
+ *
+ * Return: the IOMMU group, or NULL if @file is not a live VFIO group.
+ */
+struct iommu_group *vfio_file_iommu_group(struct file *file)
+{
+	struct vfio_group *group = vfio_group_from_file(file);
+	struct iommu_group *iommu_group;
+
+	if (!group)
+		return NULL;
+
+	mutex_lock(&group->lock);
+	iommu_group = group->iommu_group;
+	mutex_unlock(&group->lock);
+	return iommu_group;
+}
+EXPORT_SYMBOL_GPL(vfio_file_iommu_group);
+
+/**
+ * vfio_file_enforced_coherent - whether DMA of a group is cache coherent
+ * @file: a VFIO group file
+ *
+ * KVM asks this to decide whether guest code must be allowed to issue
+ * cache maintenance (WBINVD) on behalf of a device.  Coherency is a
+ * property of the container's backend, so it is only known once the group
+ * is attached; before that no device of the group can do DMA, and the
+ * answer is true.
+ *
+ * Return: true if the group's DMA is known to be coherent.
+ */
+bool vfio_file_enforced_coherent(struct file *file)
+{
+	struct vfio_group *group = vfio_group_from_file(file);
+	bool coherent = true;
+
+	if (!group)
+		return true;
+
+	mutex_lock(&group->lock);
+	if (group->container)
+		coherent = vfio_container_check_extension(group->container,
+							  VFIO_DMA_CC_IOMMU) > 0;
+	mutex_unlock(&group->lock);
+	return coherent;
+}
+EXPORT_SYMBOL_GPL(vfio_file_enforced_coherent);
+
+/**
+ * vfio_file_has_dev - whether a device belongs to a group file's group
+ * @file: a VFIO group file
+ * @device: the device
+ *
+ * vfio-pci uses this to check that the caller of a hot reset owns every
+ * device the reset touches.
+ *
+ * Return: true if @file is a group file and @device is registered in it.
+ */
+bool vfio_file_has_dev(struct file *file, struct vfio_device *device)
+{
+	struct vfio_group *group = vfio_group_from_file(file);
+
+	return group && device->group == group;
+}
+EXPORT_SYMBOL_GPL(vfio_file_has_dev);
+
+static char *vfio_group_devnode(struct device *dev, umode_t *mode)
+{
+	return kasprintf(GFP_KERNEL, "vfio/%s", dev_name(dev));
+}
+
+/**
+ * vfio_group_init - set up the group registry and its char devices
+ *
+ * Return: 0 or a negative errno.
+ */
+int vfio_group_init(void)
+{
+	int ret;
+
+	ida_init(&vfio_groups.minors);
+	mutex_init(&vfio_groups.lock);
+	INIT_LIST_HEAD(&vfio_groups.list);
+
+	vfio_groups.class = class_create(THIS_MODULE, "vfio");
+	if (IS_ERR(vfio_groups.class))
+		return PTR_ERR(vfio_groups.class);
+	vfio_groups.class->devnode = vfio_group_devnode;
+
+	ret = alloc_chrdev_region(&vfio_groups.devt, 0, MINORMASK + 1, "vfio");
+	if (ret)
+		goto err_destroy_class;
+	return 0;
+
+err_destroy_class:
+	class_destroy(vfio_groups.class);
+	return ret;
+}
+
+/**
+ * vfio_group_exit - undo vfio_group_init()
+ */
+void vfio_group_exit(void)
+{
+	WARN_ON(!list_empty(&vfio_groups.list));
+	unregister_chrdev_region(vfio_groups.devt, MINORMASK + 1);
+	class_destroy(vfio_groups.class);
+	ida_destroy(&vfio_groups.minors);
+	mutex_destroy(&vfio_groups.lock);
+}

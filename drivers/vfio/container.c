@@ -402,8 +402,9 @@ static int vfio_group_claim_dma(struct vfio_group *group)
 {
 	int ret;
 
+	/* -EPERM: a host driver uses the group's default DMA domain. */
 	ret = iommu_group_claim_dma_owner(group->iommu_group, group);
-	if (ret == -EBUSY)
+	if (ret == -EPERM)
 		iommu_group_for_each_dev(group->iommu_group, group,
 					 vfio_report_dma_blocker);
 	return ret;
@@ -417,7 +418,7 @@ static int vfio_group_claim_dma(struct vfio_group *group)
  * Claims the group's DMA ownership for userspace (so no host driver can
  * bind to its devices meanwhile) and hands it to the backend if one is set.
  *
- * Return: 0 or a negative errno; -EBUSY when the group is not viable.
+ * Return: 0 or a negative errno; -EPERM when the group is not viable.
  */
 int vfio_container_attach_group(struct vfio_container *container,
 				struct vfio_group *group)

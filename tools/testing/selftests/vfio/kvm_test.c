@@ -94,6 +94,13 @@ FIXTURE_VARIANT_ADD(kvm, needs_kvm) {
 	.flags = "kvm",
 };
 
+/*
+ * The 6.1 harness runs the test body even after a SKIP in the setup, so
+ * each body starts with this.
+ */
+#define SKIP_WITHOUT_KVM() \
+	do { if (self->kvm < 0) SKIP(return, "no /dev/kvm"); } while (0)
+
 FIXTURE_SETUP(kvm)
 {
 	self->vm1.fd = self->vm1.vfio_dev = -1;
@@ -137,6 +144,7 @@ FIXTURE_TEARDOWN(kvm)
 
 TEST_F(kvm, captured_at_open)
 {
+	SKIP_WITHOUT_KVM();
 	ASSERT_EQ(0, vm_group(&self->vm1, self->h.group, true));
 	self->h.device = open_mock_device(self->h.group);
 	ASSERT_LE(0, self->h.device);
@@ -153,6 +161,7 @@ TEST_F(kvm, captured_at_open)
 
 TEST_F(kvm, none_without_association)
 {
+	SKIP_WITHOUT_KVM();
 	self->h.device = open_mock_device(self->h.group);
 	if (!strcmp(variant->flags, "kvm")) {
 		/* The driver refuses to run without a VM. */
@@ -173,6 +182,7 @@ TEST_F(kvm, none_without_association)
 /* Moving the group to another VM does not change an open device's VM. */
 TEST_F(kvm, replaced_while_open)
 {
+	SKIP_WITHOUT_KVM();
 	ASSERT_EQ(0, vm_group(&self->vm1, self->h.group, true));
 	self->h.device = open_mock_device(self->h.group);
 	ASSERT_LE(0, self->h.device);
@@ -206,6 +216,7 @@ TEST_F(kvm, replaced_while_open)
 
 TEST_F(kvm, removed_while_open)
 {
+	SKIP_WITHOUT_KVM();
 	ASSERT_EQ(0, vm_group(&self->vm1, self->h.group, true));
 	self->h.device = open_mock_device(self->h.group);
 	ASSERT_LE(0, self->h.device);
@@ -232,6 +243,8 @@ TEST_F(kvm, reference_held_until_close)
 {
 	int vms;
 
+	SKIP_WITHOUT_KVM();
+
 	ASSERT_EQ(0, vm_group(&self->vm1, self->h.group, true));
 	self->h.device = open_mock_device(self->h.group);
 	ASSERT_LE(0, self->h.device);
@@ -253,6 +266,8 @@ TEST_F(kvm, reference_held_until_close)
 TEST_F(kvm, group_released_by_vm)
 {
 	int group_nr = vfio_mock_group(DEV);
+
+	SKIP_WITHOUT_KVM();
 
 	ASSERT_EQ(1, vfio_mock_iommu_stat("instances"));
 	ASSERT_EQ(0, vm_group(&self->vm1, self->h.group, true));

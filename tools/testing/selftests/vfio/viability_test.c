@@ -138,6 +138,10 @@ FIXTURE(viability) {
 	int group;
 };
 
+/* The 6.1 harness runs the test body even after a SKIP in the setup. */
+#define SKIP_WITHOUT_SHARED_GROUP() \
+	do { if (self->group < 0) SKIP(return, "no shared group"); } while (0)
+
 FIXTURE_SETUP(viability)
 {
 	self->container = self->group = -1;
@@ -173,6 +177,7 @@ TEST_F(viability, blocked_by_host_driver)
 {
 	unsigned int flags;
 
+	SKIP_WITHOUT_SHARED_GROUP();
 	ASSERT_EQ(0, vfio_group_status(self->group, &flags));
 	EXPECT_EQ(0, flags & VFIO_GROUP_FLAGS_VIABLE);
 	/* As in 6.1: the IOMMU core's "owned by a kernel driver". */
@@ -191,6 +196,7 @@ TEST_F(viability, viable_once_unbound)
 	char drv[64];
 	int dev;
 
+	SKIP_WITHOUT_SHARED_GROUP();
 	ASSERT_EQ(0, pci_unbind(self->b));
 	ASSERT_EQ(0, vfio_group_status(self->group, &flags));
 	EXPECT_EQ(VFIO_GROUP_FLAGS_VIABLE, flags);

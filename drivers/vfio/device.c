@@ -561,6 +561,15 @@ static int vfio_device_ioctl_feature(struct vfio_device *device,
 	case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
 		return vfio_device_feature_mig_state(device, feature.flags,
 						     arg->data, payload);
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
+		return vfio_device_feature_logging_start(device, feature.flags,
+							 arg->data, payload);
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
+		return vfio_device_feature_logging_stop(device, feature.flags,
+							arg->data, payload);
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
+		return vfio_device_feature_logging_report(device, feature.flags,
+							  arg->data, payload);
 	default:
 		if (!device->ops->device_feature)
 			return -ENOTTY;

@@ -117,4 +117,12 @@ int vfio_device_feature_migration(struct vfio_device *device, u32 flags,
 int vfio_device_feature_mig_state(struct vfio_device *device, u32 flags,
 				  void __user *arg, size_t argsz);
 
+/* dma_logging.c */
+int vfio_device_feature_logging_start(struct vfio_device *device, u32 flags,
+				      void __user *arg, size_t argsz);
+int vfio_device_feature_logging_stop(struct vfio_device *device, u32 flags,
+				     void __user *arg, size_t argsz);
+int vfio_device_feature_logging_report(struct vfio_device *device, u32 flags,
+				       void __user *arg, size_t argsz);
+
 #endif /* __VFIO_VFIO_H */

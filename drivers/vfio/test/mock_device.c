@@ -11,6 +11,7 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/file.h>
+#include <linux/interval_tree.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -31,6 +32,16 @@
 
 #define VFIO_MOCK_NEEDS_KVM	BIT(0)
 #define VFIO_MOCK_DMA_UNMAP	BIT(1)
+#define VFIO_MOCK_DMA_LOG	BIT(2)
+
+/* The mock reports every third page of its logged ranges as dirty. */
+#define VFIO_MOCK_DIRTY_STRIDE	3
+
+/* An IOVA range logging was started for. */
+struct vfio_mock_log_range {
+	unsigned long start;
+	unsigned long last;
+};
 
 /* What "create" asked for, handed to probe as platform data. */
 struct vfio_mock_config {
@@ -56,6 +67,11 @@ struct vfio_mock_config {
  * @unmap_iova: IOVA of the last dma_unmap call
  * @unmap_length: length of the last dma_unmap call
  * @overlap: set once two callbacks of the set ran at the same time
+ * @log_ranges: the ranges of the current dirty logging, or NULL
+ * @log_nranges: number of @log_ranges
+ * @log_pgshift: log2 of the logging page size
+ * @log_starts: log_start calls that succeeded
+ * @log_reports: log_read_and_clear calls
  */
 struct vfio_mock {
 	struct vfio_device vdev;
@@ -74,6 +90,11 @@ struct vfio_mock {
 	u64 unmap_iova;
 	u64 unmap_length;
 	bool overlap;
+	struct vfio_mock_log_range *log_ranges;
+	u32 log_nranges;
+	unsigned int log_pgshift;
+	unsigned int log_starts;
+	unsigned int log_reports;
 };
 
 static struct dentry *vfio_mock_debugfs;
@@ -382,6 +403,89 @@ static long vfio_mock_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	}
 }
 
+static int vfio_mock_log_start(struct vfio_device *vdev,
+			       struct rb_root_cached *ranges, u32 nnodes,
+			       u64 *page_size)
+{
+	struct vfio_mock *mock = to_mock(vdev);
+	struct vfio_mock_log_range *copy;
+	struct interval_tree_node *node;
+	u32 i = 0;
+
+	copy = kcalloc(nnodes, sizeof(*copy), GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	for (node = interval_tree_iter_first(ranges, 0, ULONG_MAX);
+	     node && i < nnodes;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX), i++) {
+		copy[i].start = node->start;
+		copy[i].last = node->last;
+	}
+
+	mutex_lock(&mock->lock);
+	if (mock->log_ranges) {
+		mutex_unlock(&mock->lock);
+		kfree(copy);
+		return -EBUSY;
+	}
+	mock->log_ranges = copy;
+	mock->log_nranges = i;
+	mock->log_pgshift = __ffs(*page_size);
+	mock->log_starts++;
+	mutex_unlock(&mock->lock);
+	return 0;
+}
+
+static int vfio_mock_log_stop(struct vfio_device *vdev)
+{
+	struct vfio_mock *mock = to_mock(vdev);
+
+	mutex_lock(&mock->lock);
+	kfree(mock->log_ranges);
+	mock->log_ranges = NULL;
+	mock->log_nranges = 0;
+	mutex_unlock(&mock->lock);
+	return 0;
+}
+
+/* Mark every VFIO_MOCK_DIRTY_STRIDE-th page of the logged ranges. */
+static int vfio_mock_log_read_and_clear(struct vfio_device *vdev,
+					unsigned long iova,
+					unsigned long length,
+					struct iova_bitmap *dirty)
+{
+	struct vfio_mock *mock = to_mock(vdev);
+	unsigned long last = iova + length - 1;
+	unsigned long page, first, end;
+	u32 i;
+
+	mutex_lock(&mock->lock);
+	if (!mock->log_ranges) {
+		mutex_unlock(&mock->lock);
+		return -EINVAL;
+	}
+	mock->log_reports++;
+	for (i = 0; i < mock->log_nranges; i++) {
+		first = max(iova, mock->log_ranges[i].start) >> mock->log_pgshift;
+		end = min(last, mock->log_ranges[i].last) >> mock->log_pgshift;
+		if (max(iova, mock->log_ranges[i].start) >
+		    min(last, mock->log_ranges[i].last))
+			continue;
+		page = roundup(first, VFIO_MOCK_DIRTY_STRIDE);
+		for (; page <= end; page += VFIO_MOCK_DIRTY_STRIDE)
+			iova_bitmap_set(dirty, page << mock->log_pgshift,
+					1UL << mock->log_pgshift);
+	}
+	mutex_unlock(&mock->lock);
+	return 0;
+}
+
+static const struct vfio_log_ops vfio_mock_log_ops = {
+	.log_start		= vfio_mock_log_start,
+	.log_stop		= vfio_mock_log_stop,
+	.log_read_and_clear	= vfio_mock_log_read_and_clear,
+};
+
 static int vfio_mock_stats_show(struct seq_file *s, void *unused)
 {
 	struct vfio_mock *mock = s->private;
@@ -400,6 +504,9 @@ static int vfio_mock_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "unmap_iova %llu\nunmap_length %llu\n",
 		   mock->unmap_iova, mock->unmap_length);
 	seq_printf(s, "pinned %lu\noverlap %d\n", pinned, mock->overlap);
+	seq_printf(s, "log_active %d\nlog_ranges %u\nlog_starts %u\n",
+		   !!mock->log_ranges, mock->log_nranges, mock->log_starts);
+	seq_printf(s, "log_reports %u\n", mock->log_reports);
 	mutex_unlock(&mock->lock);
 	return 0;
 }
@@ -422,6 +529,7 @@ static void vfio_mock_release_dev(struct vfio_device *vdev)
 
 	WARN_ON(!xa_empty(&mock->pins));
 	xa_destroy(&mock->pins);
+	kfree(mock->log_ranges);
 	mutex_destroy(&mock->lock);
 	vfio_free_device(vdev);
 }
@@ -457,8 +565,11 @@ static struct vfio_mock *vfio_mock_alloc(struct device *dev,
 	if (flags & VFIO_MOCK_DMA_UNMAP)
 		ops = &vfio_mock_unmap_ops;
 	mock = vfio_alloc_device(vfio_mock, vdev, dev, ops);
-	if (!IS_ERR(mock))
-		mock->flags = flags;
+	if (IS_ERR(mock))
+		return mock;
+	mock->flags = flags;
+	if (flags & VFIO_MOCK_DMA_LOG)
+		mock->vdev.log_ops = &vfio_mock_log_ops;
 	return mock;
 }
 
@@ -573,6 +684,8 @@ static int vfio_mock_parse_flags(char *flags, unsigned int *out)
 			*out |= VFIO_MOCK_NEEDS_KVM;
 		else if (!strcmp(flag, "unmap"))
 			*out |= VFIO_MOCK_DMA_UNMAP;
+		else if (!strcmp(flag, "log"))
+			*out |= VFIO_MOCK_DMA_LOG;
 		else
 			return -EINVAL;
 	}

@@ -18,6 +18,9 @@
  *   kvm      open_device fails with -EPERM unless a KVM was captured
  *   unmap    the device has a dma_unmap callback, which unpins what the
  *            device pinned in the range (so the backend registers it)
+ *   log      the device has dirty-logging callbacks (log_ops): it records
+ *            the ranges of DMA_LOGGING_START and reports every third page
+ *            of them (page index divisible by 3) dirty in each REPORT
  *
  * The module also registers a mock IOMMU backend for the private
  * VFIO_SET_IOMMU type VFIO_MOCK_IOMMU, so containers work without a real
@@ -52,6 +55,9 @@
  *   pinned              pages the device holds pinned now
  *   overlap             1 if two open/close callbacks of the device set
  *                       ever ran at the same time (must stay 0)
+ *   log_active          1 while dirty logging is started
+ *   log_ranges          ranges of the current logging
+ *   log_starts, log_reports   log_start / log_read_and_clear calls so far
  */
 #ifndef __VFIO_MOCK_API_H
 #define __VFIO_MOCK_API_H

@@ -12,8 +12,12 @@
  *
  *   vfio_device_set.lock -> vfio_group.lock -> vfio_container.lock
  *
- * The registries (groups by IOMMU group, device sets by set_id, backends)
- * have locks of their own that are never held while taking the above.
+ * The registries have locks of their own.  Two nest with the above:
+ *
+ *   group registry lock -> vfio_group.lock     (retiring a group)
+ *   vfio_container.lock -> backend registry lock (choosing a backend)
+ *
+ * and the device set registry lock nests with nothing.
  */
 #ifndef __VFIO_VFIO_H
 #define __VFIO_VFIO_H

@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The project's own entry points.  The kernel build itself goes through
+# kbuild (the Kbuild files); this file only drives it and the tests.
+#
+#   make                 build our modules for the installed Debian kernel
+#   make check           build everything and run the test suite in a VM
+#   make check T=name    run one test program (e.g. T=group_test)
+#   make demo            the main job: a device through our stack to a client
+#   make install         install the modules over Debian's (updates/)
+#   make checkpatch | sparse | clean
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+KVER ?= $(shell $(TOP)/scripts/kver.sh 2>/dev/null)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+SELFTESTS := $(TOP)/tools/testing/selftests/vfio
+VM := $(SELFTESTS)/vm
+LINUX_SOURCE := /usr/src/linux-source-6.1.tar.xz
+
+# The modules we build.  Debian's config has most of them =m already; they
+# are given here so the same Kbuild files work on kernels that do not.
+VFIO_CONFIG := CONFIG_VFIO=m CONFIG_VFIO_MOCK=m
+VFIO_CONFIG += $(foreach c,$(wildcard drivers/vfio/vfio_iommu_type1*.c),CONFIG_VFIO_IOMMU_TYPE1=m)
+VFIO_CONFIG_OFF := $(if $(wildcard drivers/vfio/vfio_iommu_type1*.c),,CONFIG_VFIO_IOMMU_TYPE1=)
+VFIO_CONFIG_OFF += $(if $(wildcard drivers/vfio/pci/Makefile),,CONFIG_VFIO_PCI= CONFIG_VFIO_PCI_CORE=)
+VFIO_CONFIG_OFF += $(if $(wildcard drivers/vfio/mdev/Makefile),,CONFIG_VFIO_MDEV=)
+VFIO_CONFIG_OFF += $(if $(wildcard drivers/vfio/virqfd.c),,CONFIG_VFIO_VIRQFD=)
+
+# Our include/ comes before the kernel's, so its VFIO headers win.
+KBUILD_ARGS := -C $(KDIR) M=$(TOP) \
+	NOSTDINC_FLAGS="-I$(TOP)/include -I$(TOP)/include/uapi" \
+	$(VFIO_CONFIG) $(VFIO_CONFIG_OFF)
+ifeq ($(CI),true)
+WERROR ?= 1
+endif
+ifeq ($(WERROR),1)
+KBUILD_ARGS += KCFLAGS=-Werror
+endif
+
+.PHONY: all modules deps selftests check demo install checkpatch sparse \
+	clean check-s390
+
+all: modules
+
+deps:
+	@$(TOP)/scripts/install-deps.sh
+
+modules: deps
+	$(MAKE) $(KBUILD_ARGS) modules
+
+sparse: deps
+	$(MAKE) $(KBUILD_ARGS) C=2 modules
+
+# The kselftest harness is used from Debian's kernel source, not copied.
+KSFT := $(BUILD)/ksft
+$(KSFT)/kselftest_harness.h: | deps
+	mkdir -p $(KSFT)/vfio
+	tar -xJf $(LINUX_SOURCE) -C $(KSFT) --strip-components=4 \
+		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.1/tools/testing/selftests/kselftest.h
+
+selftests: $(KSFT)/kselftest_harness.h
+	$(MAKE) -C $(SELFTESTS) OUTPUT=$(BUILD)/selftests KSFT=$(KSFT) \
+		TOP=$(TOP)
+
+CHECKPATCH := $(BUILD)/scripts/checkpatch.pl
+$(CHECKPATCH): | deps
+	mkdir -p $(BUILD)/scripts
+	tar -xJf $(LINUX_SOURCE) -C $(BUILD) --strip-components=1 \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+
+checkpatch: $(CHECKPATCH)
+	$(CHECKPATCH) --no-tree --strict --terse -f \
+		$$(git ls-files 'drivers/*.[ch]' 'include/*.h' 'samples/*.[ch]')
+
+# Everything the guest needs: all our modules, the Debian modules the
+# tests load, every test program.
+OUR_KOS = $(shell find $(TOP)/drivers $(TOP)/samples -name '*.ko' 2>/dev/null)
+GUEST_MODULES := kvm kvm_amd kvm_intel nvme e1000 virtio_net virtio_pci \
+	irqbypass
+T ?=
+
+check: modules selftests
+	@mkdir -p $(BUILD)/check
+	@$(VM)/make-plan.sh $(BUILD)/selftests $(SELFTESTS) "$(T)" \
+		> $(BUILD)/check/plan
+	@$(VM)/mkinitramfs.sh -o $(BUILD)/check/initramfs.gz -k $(KVER) \
+		-i $(VM)/init.sh $(addprefix -O ,$(OUR_KOS)) \
+		$(addprefix -m ,$(GUEST_MODULES)) \
+		-f $(BUILD)/check/plan:/etc/vfio-test/plan \
+		$$(for p in $$(cut -d' ' -f1 $(BUILD)/check/plan); do \
+			echo -f $(BUILD)/selftests/$$p:/selftests/$$p; done)
+	@{ echo "VFIOTEST BEGIN compat_check"; \
+	   $(TOP)/scripts/compat-check.sh $(KDIR) $(TOP); \
+	   echo "VFIOTEST END compat_check rc=$$?"; } > $(BUILD)/check/host.log 2>&1
+	@$(VM)/run-vm.sh -k /boot/vmlinuz-$(KVER) \
+		-i $(BUILD)/check/initramfs.gz -l $(BUILD)/check/console.log; \
+	 rc=$$?; \
+	 cat $(BUILD)/check/host.log $(BUILD)/check/console.log | tr -d '\r' \
+		> $(BUILD)/check/all.log; \
+	 grep -E '^(VFIOTEST|not ok|# FAIL)|^#.*Expected' $(BUILD)/check/all.log; \
+	 python3 $(VM)/tap-summary.py $(BUILD)/check/all.log && [ $$rc = 0 ]
+
+# The demo reuses the test VM with a plan of one script.
+demo: modules selftests
+	@mkdir -p $(BUILD)/demo
+	@echo "demo.sh 600" > $(BUILD)/demo/plan
+	@$(VM)/mkinitramfs.sh -o $(BUILD)/demo/initramfs.gz -k $(KVER) \
+		-i $(VM)/init.sh $(addprefix -O ,$(OUR_KOS)) \
+		$(addprefix -m ,$(GUEST_MODULES)) \
+		-f $(BUILD)/demo/plan:/etc/vfio-test/plan \
+		-f $(VM)/demo.sh:/selftests/demo.sh \
+		-f $(BUILD)/selftests/kvm_test:/selftests/kvm_test
+	@$(VM)/run-vm.sh -k /boot/vmlinuz-$(KVER) \
+		-i $(BUILD)/demo/initramfs.gz -l $(BUILD)/demo/console.log; \
+	 rc=$$?; tr -d '\r' < $(BUILD)/demo/console.log | \
+		grep -vE '^\[ *[0-9]+\.[0-9]+\]' > $(BUILD)/demo/out.log; \
+	 cat $(BUILD)/demo/out.log; \
+	 python3 $(VM)/tap-summary.py $(BUILD)/demo/out.log && [ $$rc = 0 ]
+
+install: modules
+	mkdir -p /lib/modules/$(KVER)/updates/vfio
+	cp $(OUR_KOS) /lib/modules/$(KVER)/updates/vfio/
+	depmod $(KVER)
+
+clean:
+	-$(MAKE) $(KBUILD_ARGS) clean
+	-$(MAKE) -C $(SELFTESTS) OUTPUT=$(BUILD)/selftests clean
+	rm -rf $(BUILD)

@@ -1,0 +1,20 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Print the guest's test plan, "NAME SECONDS" per line, in the order the
+# selftests Makefile lists the programs; with ONLY, just that program.
+#
+#   make-plan.sh BUILT_DIR SELFTESTS_DIR [ONLY]
+set -euo pipefail
+
+built=$1 src=$2 only=${3:-}
+found=0
+for t in $(make -s -C "$src" print-tests); do
+	[ -z "$only" ] || [ "$t" = "$only" ] || continue
+	[ -e "$built/$t" ] || { echo "make-plan: $t was not built" >&2; exit 1; }
+	# Tests take seconds; a stuck one is reported long before the
+	# whole run's own timeout.
+	echo "$t 180"
+	found=1
+done
+[ $found = 1 ] || { echo "make-plan: no test named '$only'" >&2; exit 1; }

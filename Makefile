@@ -55,7 +55,7 @@ sparse: deps
 # The kselftest harness is used from Debian's kernel source, not copied.
 KSFT := $(BUILD)/ksft
 $(KSFT)/kselftest_harness.h: | deps
-	mkdir -p $(KSFT)/vfio
+	mkdir -p $(KSFT)/vfio/abi
 	tar -xJf $(LINUX_SOURCE) -C $(KSFT) --strip-components=4 \
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
 		linux-source-6.1/tools/testing/selftests/kselftest.h

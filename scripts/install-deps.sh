@@ -10,6 +10,7 @@ pkgs=(
 	linux-source-6.1	# checkpatch, kselftest harness, compat check
 	qemu-system-x86 busybox-static cpio kmod binutils file
 	xz-utils zstd gzip gcc make bc sparse python3
+	linux-libc-dev		# 6.1's uapi headers, for the ABI comparison
 )
 
 missing=()

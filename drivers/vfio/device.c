@@ -109,19 +109,17 @@ struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 				       const struct vfio_device_ops *ops)
 {
 	struct vfio_device *device;
-	int ret;
+	int err;
 
-	if (WARN_ON(size < sizeof(struct vfio_device)))
+	/* The macro makes the vfio_device the first member of @size bytes. */
+	if (WARN_ON(size < sizeof(*device)))
 		return ERR_PTR(-EINVAL);
 
 	device = kvzalloc(size, GFP_KERNEL);
-	if (!device)
-		return ERR_PTR(-ENOMEM);
-
-	ret = vfio_init_device(device, dev, ops);
-	if (ret) {
+	err = device ? vfio_init_device(device, dev, ops) : -ENOMEM;
+	if (err) {
 		kvfree(device);
-		return ERR_PTR(ret);
+		return ERR_PTR(err);
 	}
 	return device;
 }

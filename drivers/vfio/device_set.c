@@ -93,6 +93,7 @@ EXPORT_SYMBOL_GPL(vfio_assign_device_set);
 void vfio_device_set_release(struct vfio_device *device)
 {
 	struct vfio_device_set *set = device->dev_set;
+	bool empty;
 
 	if (!set)
 		return;
@@ -102,12 +103,16 @@ void vfio_device_set_release(struct vfio_device *device)
 	mutex_unlock(&set->lock);
 
 	mutex_lock(&vfio_device_sets_lock);
-	if (!--set->device_count) {
+	empty = --set->device_count == 0;
+	if (empty)
 		xa_erase(&vfio_device_sets, (unsigned long)set->set_id);
+	mutex_unlock(&vfio_device_sets_lock);
+
+	/* Unreachable now: no lookup can find it, no member refers to it. */
+	if (empty) {
 		mutex_destroy(&set->lock);
 		kfree(set);
 	}
-	mutex_unlock(&vfio_device_sets_lock);
 }
 
 /**
@@ -118,13 +123,13 @@ void vfio_device_set_release(struct vfio_device *device)
  */
 unsigned int vfio_device_set_open_count(struct vfio_device_set *dev_set)
 {
-	struct vfio_device *device;
-	unsigned int count = 0;
+	struct vfio_device *member;
+	unsigned int open = 0;
 
 	lockdep_assert_held(&dev_set->lock);
 
-	list_for_each_entry(device, &dev_set->device_list, dev_set_list)
-		count += device->open_count;
-	return count;
+	list_for_each_entry(member, &dev_set->device_list, dev_set_list)
+		open += member->open_count;
+	return open;
 }
 EXPORT_SYMBOL_GPL(vfio_device_set_open_count);

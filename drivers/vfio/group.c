@@ -54,11 +54,20 @@ static void vfio_group_release_dev(struct device *dev)
 	kfree(group);
 }
 
+/* Name the group's node after its IOMMU group, as userspace expects. */
+static int vfio_group_set_name(struct vfio_group *group)
+{
+	int id = iommu_group_id(group->iommu_group);
+
+	if (group->type == VFIO_NO_IOMMU)
+		return dev_set_name(&group->dev, "noiommu-%d", id);
+	return dev_set_name(&group->dev, "%d", id);
+}
+
 static struct vfio_group *vfio_group_create(struct iommu_group *iommu_group,
 					    enum vfio_group_type type)
 {
 	struct vfio_group *group;
-	int minor;
 	int ret;
 
 	lockdep_assert_held(&vfio_groups.lock);
@@ -66,46 +75,41 @@ static struct vfio_group *vfio_group_create(struct iommu_group *iommu_group,
 	group = kzalloc(sizeof(*group), GFP_KERNEL);
 	if (!group)
 		return ERR_PTR(-ENOMEM);
-
-	minor = ida_alloc_max(&vfio_groups.minors, MINORMASK, GFP_KERNEL);
-	if (minor < 0) {
-		kfree(group);
-		return ERR_PTR(minor);
-	}
-
-	/* From here on the release callback owns the memory and the minor. */
-	device_initialize(&group->dev);
-	group->dev.devt = MKDEV(MAJOR(vfio_groups.devt), minor);
-	group->dev.class = vfio_groups.class;
-	group->dev.release = vfio_group_release_dev;
-	cdev_init(&group->cdev, &vfio_group_fops);
-	group->cdev.owner = THIS_MODULE;
-	mutex_init(&group->lock);
-	INIT_LIST_HEAD(&group->device_list);
-	refcount_set(&group->drivers, 1);
 	group->type = type;
 	group->iommu_group = iommu_group;
+	refcount_set(&group->drivers, 1);
+	mutex_init(&group->lock);
+	INIT_LIST_HEAD(&group->device_list);
 
-	if (type == VFIO_NO_IOMMU)
-		ret = dev_set_name(&group->dev, "noiommu-%d",
-				   iommu_group_id(iommu_group));
-	else
-		ret = dev_set_name(&group->dev, "%d",
-				   iommu_group_id(iommu_group));
-	if (ret)
-		goto err_put;
+	ret = ida_alloc_max(&vfio_groups.minors, MINORMASK, GFP_KERNEL);
+	if (ret < 0) {
+		mutex_destroy(&group->lock);
+		kfree(group);
+		return ERR_PTR(ret);
+	}
 
-	ret = cdev_device_add(&group->cdev, &group->dev);
-	if (ret)
-		goto err_put;
+	/*
+	 * From here on the release callback owns the memory and the minor:
+	 * every failure below is a put_device().
+	 */
+	device_initialize(&group->dev);
+	group->dev.release = vfio_group_release_dev;
+	group->dev.class = vfio_groups.class;
+	group->dev.devt = MKDEV(MAJOR(vfio_groups.devt), ret);
+	cdev_init(&group->cdev, &vfio_group_fops);
+	group->cdev.owner = THIS_MODULE;
+
+	ret = vfio_group_set_name(group);
+	if (!ret)
+		ret = cdev_device_add(&group->cdev, &group->dev);
+	if (ret) {
+		put_device(&group->dev);
+		return ERR_PTR(ret);
+	}
 
 	iommu_group_ref_get(iommu_group);
 	list_add(&group->registry_node, &vfio_groups.list);
 	return group;
-
-err_put:
-	put_device(&group->dev);
-	return ERR_PTR(ret);
 }
 
 /*
@@ -290,35 +294,42 @@ static int vfio_group_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * A group is usable when its only DMA owner is our container, or when
+ * nobody owns its DMA yet (no host driver is bound to any device of it).
+ */
+static int vfio_group_status_flags(struct vfio_group *group, u32 *flags)
+{
+	int ret = 0;
+
+	mutex_lock(&group->lock);
+	if (!group->iommu_group)
+		ret = -ENODEV;
+	else if (group->container)
+		*flags = VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET;
+	else if (iommu_group_dma_owner_claimed(group->iommu_group))
+		*flags = 0;
+	else
+		*flags = VFIO_GROUP_FLAGS_VIABLE;
+	mutex_unlock(&group->lock);
+	return ret;
+}
+
 static int vfio_group_ioctl_get_status(struct vfio_group *group,
 				       struct vfio_group_status __user *arg)
 {
-	size_t minsz = offsetofend(struct vfio_group_status, flags);
-	struct vfio_group_status status;
+	u32 argsz, flags;
+	int ret;
 
-	if (copy_from_user(&status, arg, minsz))
+	if (get_user(argsz, &arg->argsz))
 		return -EFAULT;
-	if (status.argsz < minsz)
+	if (argsz < offsetofend(struct vfio_group_status, flags))
 		return -EINVAL;
 
-	status.flags = 0;
-	mutex_lock(&group->lock);
-	if (!group->iommu_group) {
-		mutex_unlock(&group->lock);
-		return -ENODEV;
-	}
-	/*
-	 * Any DMA owner other than our own container (a host driver bound to
-	 * a device of the group) makes the group unusable for now.
-	 */
-	if (group->container)
-		status.flags = VFIO_GROUP_FLAGS_VIABLE |
-			       VFIO_GROUP_FLAGS_CONTAINER_SET;
-	else if (!iommu_group_dma_owner_claimed(group->iommu_group))
-		status.flags = VFIO_GROUP_FLAGS_VIABLE;
-	mutex_unlock(&group->lock);
-
-	return copy_to_user(arg, &status, minsz) ? -EFAULT : 0;
+	ret = vfio_group_status_flags(group, &flags);
+	if (ret)
+		return ret;
+	return put_user(flags, &arg->flags);
 }
 
 static int vfio_group_ioctl_set_container(struct vfio_group *group,

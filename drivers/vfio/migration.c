@@ -110,6 +110,17 @@ int vfio_mig_get_next_state(struct vfio_device *device,
 }
 EXPORT_SYMBOL_GPL(vfio_mig_get_next_state);
 
+/*
+ * Both migration features exist only for devices with mig_ops; for those,
+ * the usual feature validation applies.  1 means: carry out the request.
+ */
+static int vfio_mig_feature_check(struct vfio_device *device, u32 flags,
+				  size_t argsz, u32 directions, size_t minsz)
+{
+	return device->mig_ops ?
+	       vfio_check_feature(flags, argsz, directions, minsz) : -ENOTTY;
+}
+
 /**
  * vfio_device_feature_migration - VFIO_DEVICE_FEATURE_MIGRATION (GET)
  * @device: the device
@@ -122,18 +133,16 @@ EXPORT_SYMBOL_GPL(vfio_mig_get_next_state);
 int vfio_device_feature_migration(struct vfio_device *device, u32 flags,
 				  void __user *arg, size_t argsz)
 {
-	struct vfio_device_feature_migration mig = {
-		.flags = device->migration_flags,
-	};
+	struct vfio_device_feature_migration reply = {};
 	int ret;
 
-	if (!device->mig_ops)
-		return -ENOTTY;
-	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
-				 sizeof(mig));
+	ret = vfio_mig_feature_check(device, flags, argsz,
+				     VFIO_DEVICE_FEATURE_GET, sizeof(reply));
 	if (ret != 1)
 		return ret;
-	return copy_to_user(arg, &mig, sizeof(mig)) ? -EFAULT : 0;
+
+	reply.flags = device->migration_flags;
+	return copy_to_user(arg, &reply, sizeof(reply)) ? -EFAULT : 0;
 }
 
 /* Give userspace the data-transfer file of a STOP_COPY/RESUMING state. */
@@ -174,11 +183,9 @@ int vfio_device_feature_mig_state(struct vfio_device *device, u32 flags,
 	struct file *file;
 	int ret;
 
-	if (!device->mig_ops)
-		return -ENOTTY;
-	ret = vfio_check_feature(flags, argsz,
-				 VFIO_DEVICE_FEATURE_GET |
-				 VFIO_DEVICE_FEATURE_SET, sizeof(mig));
+	ret = vfio_mig_feature_check(device, flags, argsz,
+				     VFIO_DEVICE_FEATURE_GET |
+				     VFIO_DEVICE_FEATURE_SET, sizeof(mig));
 	if (ret != 1)
 		return ret;
 	if (copy_from_user(&mig, arg, sizeof(mig)))

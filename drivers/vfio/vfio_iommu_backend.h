@@ -87,21 +87,29 @@ enum vfio_iommu_notify_type {
 struct vfio_iommu_driver_ops {
 	char *name;
 	struct module *owner;
+
+	/* An instance, from VFIO_SET_IOMMU to the last group's detach */
 	void *(*open)(unsigned long arg);
 	void (*release)(void *iommu_data);
+	void (*notify)(void *iommu_data, enum vfio_iommu_notify_type event);
 	long (*ioctl)(void *iommu_data, unsigned int cmd, unsigned long arg);
+
+	/* The groups it serves */
 	int (*attach_group)(void *iommu_data, struct iommu_group *group,
 			    enum vfio_group_type type);
 	void (*detach_group)(void *iommu_data, struct iommu_group *group);
+
+	/* Open devices that want dma_unmap calls */
+	void (*register_device)(void *iommu_data, struct vfio_device *vdev);
+	void (*unregister_device)(void *iommu_data, struct vfio_device *vdev);
+
+	/* User memory for emulated-IOMMU devices */
 	int (*pin_pages)(void *iommu_data, struct iommu_group *group,
 			 dma_addr_t iova, int npage, int prot,
 			 struct page **pages);
 	void (*unpin_pages)(void *iommu_data, dma_addr_t iova, int npage);
-	void (*register_device)(void *iommu_data, struct vfio_device *vdev);
-	void (*unregister_device)(void *iommu_data, struct vfio_device *vdev);
 	int (*dma_rw)(void *iommu_data, dma_addr_t iova, void *data,
 		      size_t count, bool write);
-	void (*notify)(void *iommu_data, enum vfio_iommu_notify_type event);
 };
 
 int vfio_register_iommu_driver(const struct vfio_iommu_driver_ops *ops);

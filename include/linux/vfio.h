@@ -34,10 +34,10 @@ struct vfio_group;
  * @device_count: number of members; the set is freed when it drops to zero
  */
 struct vfio_device_set {
-	void *set_id;
 	struct mutex lock;	/* see the kernel-doc above */
 	struct list_head device_list;
 	unsigned int device_count;
+	void *set_id;
 };
 
 /**
@@ -70,21 +70,23 @@ struct vfio_device_set {
  * @kvm_put: how to drop the reference held on @kvm (private to the core)
  */
 struct vfio_device {
+	/* What drivers use */
 	struct device *dev;
-	const struct vfio_device_ops *ops;
-	const struct vfio_migration_ops *mig_ops;
-	const struct vfio_log_ops *log_ops;
-	struct vfio_group *group;
 	struct vfio_device_set *dev_set;
 	struct list_head dev_set_list;
-	unsigned int migration_flags;
 	struct kvm *kvm;
+	const struct vfio_device_ops *ops;
+	const struct vfio_migration_ops *mig_ops;
+	unsigned int migration_flags;
+	const struct vfio_log_ops *log_ops;
 
-	unsigned int index;
+	/* The core's */
 	struct device device;
+	unsigned int index;
 	refcount_t refcount;
-	unsigned int open_count;
 	struct completion comp;
+	unsigned int open_count;
+	struct vfio_group *group;
 	struct list_head group_next;
 	struct list_head iommu_entry;
 	void (*kvm_put)(struct kvm *kvm);
@@ -182,6 +184,8 @@ static inline int vfio_check_feature(u32 flags, size_t argsz,
 	return 1;
 }
 
+/* ---- Life cycle of a device, from allocation to release */
+
 struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 				       const struct vfio_device_ops *ops);
 /*
@@ -198,7 +202,6 @@ struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 
 int vfio_init_device(struct vfio_device *device, struct device *dev,
 		     const struct vfio_device_ops *ops);
-void vfio_free_device(struct vfio_device *device);
 
 /**
  * vfio_put_device - drop a reference taken by vfio_alloc_device()
@@ -211,26 +214,36 @@ static inline void vfio_put_device(struct vfio_device *device)
 	put_device(&device->device);
 }
 
+void vfio_free_device(struct vfio_device *device);
+
+/* Exposing it to userspace: real IOMMU group, or a group of its own. */
 int vfio_register_group_dev(struct vfio_device *device);
 int vfio_register_emulated_iommu_dev(struct vfio_device *device);
 void vfio_unregister_group_dev(struct vfio_device *device);
 
-int vfio_assign_device_set(struct vfio_device *device, void *set_id);
+/* ---- Device sets (see struct vfio_device_set) */
+
 unsigned int vfio_device_set_open_count(struct vfio_device_set *dev_set);
+int vfio_assign_device_set(struct vfio_device *device, void *set_id);
+
+/* ---- Migration: the next single step toward a requested state */
 
 int vfio_mig_get_next_state(struct vfio_device *device,
 			    enum vfio_device_mig_state cur_fsm,
 			    enum vfio_device_mig_state new_fsm,
 			    enum vfio_device_mig_state *next_fsm);
 
-/* Used by kvm.ko and by drivers that receive group files from userspace. */
-struct iommu_group *vfio_file_iommu_group(struct file *file);
-bool vfio_file_is_group(struct file *file);
-bool vfio_file_enforced_coherent(struct file *file);
-void vfio_file_set_kvm(struct file *file, struct kvm *kvm);
-bool vfio_file_has_dev(struct file *file, struct vfio_device *device);
+/* ---- Group files, as kvm.ko and drivers receive them from userspace */
 
-/* Emulated-IOMMU devices reach user memory through these. */
+bool vfio_file_is_group(struct file *file);
+struct iommu_group *vfio_file_iommu_group(struct file *file);
+bool vfio_file_has_dev(struct file *file, struct vfio_device *device);
+void vfio_file_set_kvm(struct file *file, struct kvm *kvm);
+bool vfio_file_enforced_coherent(struct file *file);
+
+/* ---- User memory, for devices whose IOMMU is emulated */
+
+/* At most one page of page pointers per call. */
 #define VFIO_PIN_PAGES_MAX_ENTRIES	(PAGE_SIZE / sizeof(unsigned long))
 
 int vfio_pin_pages(struct vfio_device *device, dma_addr_t iova,
@@ -238,6 +251,8 @@ int vfio_pin_pages(struct vfio_device *device, dma_addr_t iova,
 void vfio_unpin_pages(struct vfio_device *device, dma_addr_t iova, int npage);
 int vfio_dma_rw(struct vfio_device *device, dma_addr_t iova,
 		void *data, size_t len, bool write);
+
+/* ---- Building replies: capability chains, SET_IRQS checks */
 
 /**
  * struct vfio_info_cap - a capability chain being built for a *_GET_INFO
@@ -249,76 +264,76 @@ struct vfio_info_cap {
 	size_t size;
 };
 
+int vfio_info_add_capability(struct vfio_info_cap *caps,
+			     struct vfio_info_cap_header *cap, size_t size);
 struct vfio_info_cap_header *vfio_info_cap_add(struct vfio_info_cap *caps,
 					       size_t size, u16 id,
 					       u16 version);
 void vfio_info_cap_shift(struct vfio_info_cap *caps, size_t offset);
-int vfio_info_add_capability(struct vfio_info_cap *caps,
-			     struct vfio_info_cap_header *cap, size_t size);
 
 int vfio_set_irqs_validate_and_prepare(struct vfio_irq_set *hdr,
 				       int num_irqs, int max_irq_type,
 				       size_t *data_size);
 
+/* ---- POWER EEH, for vfio-pci on pseries; no-ops elsewhere */
+
 struct pci_dev;
-#if IS_ENABLED(CONFIG_VFIO_SPAPR_EEH)
-void vfio_spapr_pci_eeh_open(struct pci_dev *pdev);
-void vfio_spapr_pci_eeh_release(struct pci_dev *pdev);
-long vfio_spapr_iommu_eeh_ioctl(struct iommu_group *group, unsigned int cmd,
-				unsigned long arg);
-#else
-static inline void vfio_spapr_pci_eeh_open(struct pci_dev *pdev)
-{
-}
-
-static inline void vfio_spapr_pci_eeh_release(struct pci_dev *pdev)
-{
-}
-
+#if !IS_ENABLED(CONFIG_VFIO_SPAPR_EEH)
 static inline long vfio_spapr_iommu_eeh_ioctl(struct iommu_group *group,
 					      unsigned int cmd,
 					      unsigned long arg)
 {
 	return -ENOTTY;
 }
+
+static inline void vfio_spapr_pci_eeh_open(struct pci_dev *pdev) {}
+static inline void vfio_spapr_pci_eeh_release(struct pci_dev *pdev) {}
+#else
+long vfio_spapr_iommu_eeh_ioctl(struct iommu_group *group, unsigned int cmd,
+				unsigned long arg);
+void vfio_spapr_pci_eeh_open(struct pci_dev *pdev);
+void vfio_spapr_pci_eeh_release(struct pci_dev *pdev);
 #endif
+
+/* ---- Eventfds that run a handler: vfio_virqfd.ko */
 
 /**
  * struct virqfd - an eventfd that runs a handler when it is signalled
  *
- * Provided by vfio_virqfd.ko; drivers use it to unmask INTx from KVM's
- * irqfd resampler or from userspace.
+ * Drivers use it to unmask INTx from KVM's irqfd resampler or from
+ * userspace.  Only vfio_virqfd.ko looks inside.
  *
- * @opaque: the driver's context, first argument of @handler and @thread
  * @eventfd: the eventfd being watched
- * @handler: runs in atomic context on each signal; non-zero schedules @thread
- * @thread: runs in process context after @handler asked for it
- * @data: second argument of @handler and @thread
- * @inject: work item that runs @thread
  * @wait: our entry on the eventfd's wait queue
  * @pt: poll table used to register @wait
- * @shutdown: work item that tears the virqfd down
+ * @handler: runs in atomic context on each signal; non-zero schedules
+ *           @thread
+ * @thread: runs in process context after @handler asked for it
+ * @opaque: the driver's context, first argument of @handler and @thread
+ * @data: second argument of @handler and @thread
+ * @inject: work item that runs @thread
  * @flush_inject: work item that waits for a pending @inject
+ * @shutdown: work item that tears the virqfd down
  * @pvirqfd: the driver's pointer to this virqfd, cleared on shutdown
  */
 struct virqfd {
-	void			*opaque;
 	struct eventfd_ctx	*eventfd;
-	int			(*handler)(void *opaque, void *data);
-	void			(*thread)(void *opaque, void *data);
-	void			*data;
-	struct work_struct	inject;
 	wait_queue_entry_t	wait;
 	poll_table		pt;
-	struct work_struct	shutdown;
+	int			(*handler)(void *opaque, void *data);
+	void			(*thread)(void *opaque, void *data);
+	void			*opaque;
+	void			*data;
+	struct work_struct	inject;
 	struct work_struct	flush_inject;
+	struct work_struct	shutdown;
 	struct virqfd		**pvirqfd;
 };
 
 int vfio_virqfd_enable(void *opaque, int (*handler)(void *, void *),
 		       void (*thread)(void *, void *), void *data,
 		       struct virqfd **pvirqfd, int fd);
-void vfio_virqfd_disable(struct virqfd **pvirqfd);
 void vfio_virqfd_flush_thread(struct virqfd **pvirqfd);
+void vfio_virqfd_disable(struct virqfd **pvirqfd);
 
 #endif /* VFIO_H */

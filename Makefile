@@ -6,6 +6,7 @@
 #   make                 build our modules for the installed Debian kernel
 #   make check           build everything and run the test suite in a VM
 #   make check T=name    run one test program (e.g. T=group_test)
+#   make check-s390      the suite on s390x only (make check runs it too)
 #   make demo            the main job: a device through our stack to a client
 #   make install         install the modules over Debian's (updates/)
 #   make checkpatch | sparse | clean
@@ -82,6 +83,8 @@ OUR_KOS = $(shell find $(TOP)/drivers $(TOP)/samples -name '*.ko' 2>/dev/null)
 GUEST_MODULES := kvm kvm_amd kvm_intel nvme e1000 virtio_net virtio_pci \
 	irqbypass
 T ?=
+# The s390x run is part of make check; CHECK_S390=0 leaves it out.
+CHECK_S390 ?= 1
 
 check: modules selftests
 	@mkdir -p $(BUILD)/check
@@ -101,6 +104,11 @@ check: modules selftests
 	 rc=$$?; \
 	 cat $(BUILD)/check/host.log $(BUILD)/check/console.log | tr -d '\r' \
 		> $(BUILD)/check/all.log; \
+	 if [ "$(CHECK_S390)" != 0 ]; then \
+		$(SELFTESTS)/s390/run.sh $(T) > $(BUILD)/check/s390.out 2>&1; \
+		sed -E 's/^VFIOTEST (BEGIN|END) /&s390x:/' \
+			$(BUILD)/s390x/all.log >> $(BUILD)/check/all.log; \
+	 fi; \
 	 grep -E '^(VFIOTEST|not ok|# FAIL)|^#.*Expected' $(BUILD)/check/all.log; \
 	 python3 $(VM)/tap-summary.py $(BUILD)/check/all.log && [ $$rc = 0 ]
 
@@ -120,6 +128,10 @@ demo: modules selftests
 		grep -vE '^\[ *[0-9]+\.[0-9]+\]' > $(BUILD)/demo/out.log; \
 	 cat $(BUILD)/demo/out.log; \
 	 python3 $(VM)/tap-summary.py $(BUILD)/demo/out.log && [ $$rc = 0 ]
+
+# s390x: cross build, and a run in Debian's s390x kernel under TCG.
+check-s390: deps
+	@$(SELFTESTS)/s390/run.sh $(T)
 
 install: modules
 	mkdir -p /lib/modules/$(KVER)/updates/vfio

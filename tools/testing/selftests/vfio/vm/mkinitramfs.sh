@@ -8,12 +8,19 @@
 #
 #   mkinitramfs.sh -o OUT -k KVER -i INIT [-O OUR.ko]... [-m MODULE]...
 #                  [-b ELF[:DST]]... [-f SRC:DST]...
+#                  [-R ROOT] [-B BUSYBOX] [-S STRIP]
+#
+# For another architecture, -R names the unpacked root holding its
+# /lib/modules, -B its static busybox and -S its strip.
 set -euo pipefail
 
-out= kver= init=
+out= kver= init= modroot= busybox= strip=strip
 ours=() mods=() elfs=() files=()
-while getopts "o:k:i:O:m:b:f:" opt; do
+while getopts "o:k:i:O:m:b:f:R:B:S:" opt; do
 	case $opt in
+	R) modroot=$OPTARG ;;
+	B) busybox=$OPTARG ;;
+	S) strip=$OPTARG ;;
 	o) out=$OPTARG ;;
 	k) kver=$OPTARG ;;
 	i) init=$OPTARG ;;
@@ -30,13 +37,15 @@ done
 root=$(mktemp -d /tmp/vfio-initramfs.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 moddir=$root/lib/modules/$kver
+modinfo=(modinfo -k "$kver")
+[ -z "$modroot" ] || modinfo+=(-b "$modroot")
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,root,etc/vfio-test,selftests} \
 	 "$moddir/extra" "$root/usr/lib"
 for d in lib lib64; do	# mirror a merged-/usr host for dynamic binaries
 	[ -L "/$d" ] && ln -s "usr/$d" "$root/$d"
 done
 
-busybox=$(command -v busybox)
+[ -n "$busybox" ] || busybox=$(command -v busybox)
 file -L "$busybox" | grep -q 'statically linked' ||
 	{ echo "mkinitramfs: $busybox is not static (busybox-static)" >&2; exit 1; }
 cp "$busybox" "$root/bin/busybox"
@@ -52,7 +61,7 @@ for ko in "${ours[@]+"${ours[@]}"}"; do
 	name=$(basename "$ko" .ko)
 	name=${name//-/_}
 	cp "$ko" "$moddir/extra/"
-	strip --strip-debug "$moddir/extra/$(basename "$ko")"
+	"$strip" --strip-debug "$moddir/extra/$(basename "$ko")"
 	id=$(readelf -n "$moddir/extra/$(basename "$ko")" | awk '/Build ID:/ {print $3}')
 	echo "$name $id" >> "$root/etc/vfio-test/ours"
 	provided[$name]=1
@@ -65,11 +74,11 @@ add_debian_module() {
 		echo "mkinitramfs: refusing Debian's VFIO module $name" >&2
 		exit 1 ;;
 	esac
-	path=$(modinfo -k "$kver" -n "$name" 2>/dev/null) ||
+	path=$("${modinfo[@]}" -n "$name" 2>/dev/null) ||
 		{ echo "mkinitramfs: no module $name for $kver" >&2; exit 1; }
 	added[$name]=1
 	[ "$path" = "(builtin)" ] && return 0
-	for dep in $(modinfo -k "$kver" -F depends "$name" | tr , ' '); do
+	for dep in $("${modinfo[@]}" -F depends "$name" | tr , ' '); do
 		add_debian_module "$dep"
 	done
 	mkdir -p "$moddir/kernel"
@@ -89,7 +98,7 @@ for ko in "${ours[@]+"${ours[@]}"}"; do
 	done
 done
 for f in modules.order modules.builtin modules.builtin.modinfo; do
-	cp "/lib/modules/$kver/$f" "$moddir/"
+	cp "$modroot/lib/modules/$kver/$f" "$moddir/"
 done
 depmod -b "$root" "$kver"
 

@@ -96,7 +96,8 @@ struct vfio_device {
  * struct vfio_device_ops - callbacks of a VFIO device driver
  * @name: driver name, for diagnostics
  * @init: set up the driver part of a freshly allocated device
- * @release: free what @init set up; the core frees the memory afterwards
+ * @release: free what @init set up, then the memory with
+ *           vfio_free_device(); without it the core frees the memory
  * @open_device: first file descriptor of the device is being opened
  * @close_device: last file descriptor of the device was closed
  * @read: read(2) on the device fd

@@ -168,6 +168,42 @@ TEST_F(group, set_iommu)
 				      NULL));
 }
 
+static long long module_refcnt(const char *module)
+{
+	char path[128];
+	long long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", module);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/* A container using a backend pins the backend's module. */
+TEST_F(group, backend_module_pinned)
+{
+	long long base = module_refcnt("vfio_mock");
+
+	ASSERT_LE(0, base);
+	ASSERT_EQ(0, vfio_group_set_container(self->group, self->container));
+	EXPECT_EQ(base, module_refcnt("vfio_mock"));
+	ASSERT_EQ(0, vfio_ioctl(self->container, VFIO_SET_IOMMU,
+				VFIO_MOCK_IOMMU));
+	EXPECT_EQ(base + 1, module_refcnt("vfio_mock"));
+	EXPECT_NE(0, vfio_sh("rmmod vfio_mock 2>/dev/null"));
+	EXPECT_TRUE(vfio_module_loaded("vfio_mock"));
+
+	/* The last group out releases the backend and its module. */
+	ASSERT_EQ(0, vfio_ioctl(self->group, VFIO_GROUP_UNSET_CONTAINER,
+				NULL));
+	EXPECT_EQ(base, module_refcnt("vfio_mock"));
+}
+
 TEST_F(group, two_groups_one_container)
 {
 	int group2;

@@ -22,9 +22,8 @@ LINUX_SOURCE := /usr/src/linux-source-6.1.tar.xz
 # The modules we build.  Debian's config has most of them =m already; they
 # are given here so the same Kbuild files work on kernels that do not.
 VFIO_CONFIG := CONFIG_VFIO=m CONFIG_VFIO_MOCK=m
-VFIO_CONFIG += $(foreach c,$(wildcard drivers/vfio/vfio_iommu_type1*.c),CONFIG_VFIO_IOMMU_TYPE1=m)
-VFIO_CONFIG_OFF := $(if $(wildcard drivers/vfio/vfio_iommu_type1*.c),,CONFIG_VFIO_IOMMU_TYPE1=)
-VFIO_CONFIG_OFF += $(if $(wildcard drivers/vfio/pci/Makefile),,CONFIG_VFIO_PCI= CONFIG_VFIO_PCI_CORE=)
+VFIO_CONFIG += CONFIG_VFIO_IOMMU_TYPE1=m
+VFIO_CONFIG_OFF := $(if $(wildcard drivers/vfio/pci/Makefile),,CONFIG_VFIO_PCI= CONFIG_VFIO_PCI_CORE=)
 VFIO_CONFIG_OFF += $(if $(wildcard drivers/vfio/mdev/Makefile),,CONFIG_VFIO_MDEV=)
 VFIO_CONFIG_OFF += $(if $(wildcard drivers/vfio/virqfd.c),,CONFIG_VFIO_VIRQFD=)
 

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Private declarations of vfio_iommu_type1.ko.
+ *
+ * A container's type1 instance keeps the user's DMA mappings in an rbtree
+ * keyed by IOVA.  When the container has real IOMMU domains, every page of
+ * a mapping is pinned at MAP_DMA and mapped into each domain, in runs of
+ * physically contiguous pages so the IOMMU can use its large pages.  When it
+ * has only emulated-IOMMU groups, nothing is pinned at MAP_DMA: devices pin
+ * what they use with vfio_pin_pages(), page by page.
+ */
+#ifndef __VFIO_TYPE1_H
+#define __VFIO_TYPE1_H
+
+#include <linux/iommu.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/xarray.h>
+
+struct vfio_device;
+
+/**
+ * struct type1_run - physically contiguous pinned pages of a mapping
+ * @iova: where the run starts in IOVA space
+ * @pfn: its first page frame
+ * @npages: its length in pages
+ */
+struct type1_run {
+	dma_addr_t iova;
+	unsigned long pfn;
+	unsigned long npages;
+};
+
+/**
+ * struct type1_dma - one MAP_DMA
+ * @node: entry in type1.dmas, by @iova
+ * @iova: first IOVA
+ * @size: bytes
+ * @vaddr: user address of the memory
+ * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @mm: the address space of @vaddr (mmgrab()ed); accounting goes to it
+ * @runs: what is pinned for the IOMMU domains, NULL without domains
+ * @nr_runs: entries used in @runs
+ * @max_runs: entries allocated in @runs
+ * @pins: pages pinned for emulated-IOMMU devices: page index within the
+ *        mapping -> pin count (as an xarray value)
+ */
+struct type1_dma {
+	struct rb_node node;
+	dma_addr_t iova;
+	size_t size;
+	unsigned long vaddr;
+	int prot;
+	struct mm_struct *mm;
+	struct type1_run *runs;
+	unsigned long nr_runs;
+	unsigned long max_runs;
+	struct xarray pins;
+};
+
+/**
+ * struct type1_domain - an IOMMU domain and the groups attached to it
+ * @domain: the IOMMU domain
+ * @groups: its groups, as struct type1_group
+ * @node: entry in type1.domains
+ * @coherent: the domain enforces cache coherency (VFIO_DMA_CC_IOMMU)
+ */
+struct type1_domain {
+	struct iommu_domain *domain;
+	struct list_head groups;
+	struct list_head node;
+	bool coherent;
+};
+
+/**
+ * struct type1_group - a group the instance serves
+ * @group: the IOMMU group
+ * @node: entry in its domain's list, or in type1.emulated
+ */
+struct type1_group {
+	struct iommu_group *group;
+	struct list_head node;
+};
+
+/**
+ * struct type1 - the instance behind one container
+ * @notify_lock: serialises unmaps with changes of @devices, so devices can
+ *               be called with @lock dropped (they unpin from the call);
+ *               taken outside @lock
+ * @lock: protects everything below
+ * @dmas: the mappings, struct type1_dma by IOVA
+ * @domains: IOMMU domains, struct type1_domain
+ * @emulated: emulated-IOMMU groups, struct type1_group
+ * @devices: open devices with a dma_unmap callback
+ * @ranges: usable IOVA ranges (struct type1_range), empty: no limit
+ * @pgsize_bitmap: page sizes every domain supports
+ * @dma_avail: mappings still allowed (dma_entry_limit)
+ * @v2: VFIO_TYPE1v2_IOMMU semantics (unmaps never split a mapping)
+ * @nesting: VFIO_TYPE1_NESTING_IOMMU was asked for
+ */
+struct type1 {
+	struct mutex notify_lock;	/* see the kernel-doc above */
+	struct mutex lock;		/* see the kernel-doc above */
+	struct rb_root dmas;
+	struct list_head domains;
+	struct list_head emulated;
+	struct list_head devices;
+	struct list_head ranges;
+	unsigned long pgsize_bitmap;
+	unsigned int dma_avail;
+	bool v2;
+	bool nesting;
+};
+
+/**
+ * struct type1_range - an inclusive range of usable IOVAs
+ * @start: first IOVA
+ * @last: last IOVA
+ * @node: entry in type1.ranges, in increasing order
+ */
+struct type1_range {
+	dma_addr_t start;
+	dma_addr_t last;
+	struct list_head node;
+};
+
+extern bool type1_allow_unsafe_interrupts;
+extern bool type1_disable_hugepages;
+extern unsigned int type1_dma_entry_limit;
+
+/* type1_dma.c */
+struct type1_dma *type1_find_dma(struct type1 *t, dma_addr_t start,
+				 size_t size);
+long type1_map_dma(struct type1 *t, void __user *arg);
+long type1_unmap_dma(struct type1 *t, void __user *arg);
+int type1_dma_pin_all(struct type1_dma *dma);
+int type1_dma_map_domain(struct type1_dma *dma, struct type1_domain *d);
+void type1_dma_unmap_domain(struct type1_dma *dma, struct type1_domain *d);
+void type1_dma_unpin_runs(struct type1_dma *dma);
+void type1_remove_dma(struct type1 *t, struct type1_dma *dma);
+int type1_account(struct mm_struct *mm, long npages);
+
+/* type1_domain.c */
+int type1_attach_iommu_group(struct type1 *t, struct iommu_group *group);
+void type1_detach_iommu_group(struct type1 *t, struct iommu_group *group);
+bool type1_iova_usable(struct type1 *t, dma_addr_t start, dma_addr_t last);
+void type1_free_ranges(struct type1 *t);
+
+/* type1_emulated.c */
+int type1_pin_pages(void *data, struct iommu_group *group, dma_addr_t iova,
+		    int npage, int prot, struct page **pages);
+void type1_unpin_pages(void *data, dma_addr_t iova, int npage);
+int type1_dma_rw(void *data, dma_addr_t iova, void *buf, size_t count,
+		 bool write);
+void type1_register_device(void *data, struct vfio_device *vdev);
+void type1_unregister_device(void *data, struct vfio_device *vdev);
+void type1_unpin_all_emulated(struct type1_dma *dma);
+bool type1_dma_has_pins(struct type1_dma *dma);
+void type1_notify_unmap(struct type1 *t, struct type1_dma *dma);
+
+#endif /* __VFIO_TYPE1_H */

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * type1: the user's DMA mappings (VFIO_IOMMU_MAP_DMA / UNMAP_DMA).
+ *
+ * With IOMMU domains present, MAP_DMA pins the whole range long-term and
+ * maps it into every domain.  Pages are pinned in batches and grouped into
+ * runs of physically contiguous frames, checked on the frames actually
+ * returned (a range may span VMAs, copy-on-write pages and folios of any
+ * size); each run goes to iommu_map() whole, which picks the largest page
+ * sizes the alignment allows.  Unmapping a run is one iommu_unmap() per
+ * domain and one ranged unpin.
+ */
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "type1.h"
+
+/* Pages pinned per pin_user_pages_fast() call: a page of pointers. */
+#define TYPE1_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
+
+/* Times an unmap asks devices to unpin a mapping before giving up. */
+#define TYPE1_UNMAP_RETRIES	10
+
+/**
+ * type1_account - charge or refund pinned pages to an address space
+ * @mm: the address space the pages belong to
+ * @npages: positive to charge, negative to refund
+ *
+ * Charges count against RLIMIT_MEMLOCK unless the caller has
+ * CAP_IPC_LOCK.  An address space that is gone needs no refund.
+ *
+ * Return: 0, or -ENOMEM when the limit would be exceeded.
+ */
+int type1_account(struct mm_struct *mm, long npages)
+{
+	int ret;
+
+	if (!npages || !mmget_not_zero(mm))
+		return 0;
+	ret = account_locked_vm(mm, abs(npages), npages > 0);
+	mmput(mm);
+	if (ret)
+		pr_warn_ratelimited("vfio_iommu_type1: pinning %ld pages would exceed RLIMIT_MEMLOCK (%lu bytes); raise the limit (ulimit -l) of the process\n",
+				    npages, rlimit(RLIMIT_MEMLOCK));
+	return ret;
+}
+
+/**
+ * type1_find_dma - a mapping that overlaps an IOVA range
+ * @t: the instance
+ * @start: first IOVA
+ * @size: bytes, at least 1
+ *
+ * Return: any overlapping mapping, or NULL.
+ */
+struct type1_dma *type1_find_dma(struct type1 *t, dma_addr_t start,
+				 size_t size)
+{
+	struct rb_node *node = t->dmas.rb_node;
+
+	lockdep_assert_held(&t->lock);
+
+	while (node) {
+		struct type1_dma *dma = rb_entry(node, struct type1_dma, node);
+
+		if (start + size - 1 < dma->iova)
+			node = node->rb_left;
+		else if (start > dma->iova + dma->size - 1)
+			node = node->rb_right;
+		else
+			return dma;
+	}
+	return NULL;
+}
+
+/* The lowest mapping that ends at or after @start. */
+static struct rb_node *type1_first_from(struct type1 *t, dma_addr_t start)
+{
+	struct rb_node *node = t->dmas.rb_node, *found = NULL;
+
+	while (node) {
+		struct type1_dma *dma = rb_entry(node, struct type1_dma, node);
+
+		if (dma->iova + dma->size - 1 >= start) {
+			found = node;
+			node = node->rb_left;
+		} else {
+			node = node->rb_right;
+		}
+	}
+	return found;
+}
+
+static void type1_insert_dma(struct type1 *t, struct type1_dma *new)
+{
+	struct rb_node **link = &t->dmas.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct type1_dma *dma = rb_entry(*link, struct type1_dma, node);
+
+		parent = *link;
+		link = new->iova < dma->iova ? &parent->rb_left :
+					       &parent->rb_right;
+	}
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, &t->dmas);
+}
+
+/* Record @npages pinned frames from @pfn at @iova, merging when adjacent. */
+static int type1_add_run(struct type1_dma *dma, dma_addr_t iova,
+			 unsigned long pfn, unsigned long npages)
+{
+	struct type1_run *last = dma->nr_runs ? &dma->runs[dma->nr_runs - 1] :
+						NULL;
+
+	if (last && !type1_disable_hugepages &&
+	    last->pfn + last->npages == pfn &&
+	    last->iova + (last->npages << PAGE_SHIFT) == iova) {
+		last->npages += npages;
+		return 0;
+	}
+	if (dma->nr_runs == dma->max_runs) {
+		unsigned long max = max(16UL, dma->max_runs * 2);
+		struct type1_run *runs;
+
+		runs = kvrealloc(dma->runs, dma->max_runs * sizeof(*runs),
+				 max * sizeof(*runs), GFP_KERNEL);
+		if (!runs)
+			return -ENOMEM;
+		dma->runs = runs;
+		dma->max_runs = max;
+	}
+	dma->runs[dma->nr_runs++] = (struct type1_run){ iova, pfn, npages };
+	return 0;
+}
+
+/**
+ * type1_dma_unpin_runs - unpin and refund everything pinned for domains
+ * @dma: the mapping, already unmapped from every domain
+ */
+void type1_dma_unpin_runs(struct type1_dma *dma)
+{
+	unsigned long i, total = 0;
+
+	for (i = 0; i < dma->nr_runs; i++) {
+		struct type1_run *run = &dma->runs[i];
+
+		unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
+						 run->npages,
+						 dma->prot & IOMMU_WRITE);
+		total += run->npages;
+	}
+	type1_account(dma->mm, -(long)total);
+	kvfree(dma->runs);
+	dma->runs = NULL;
+	dma->nr_runs = 0;
+	dma->max_runs = 0;
+}
+
+/* Pin one batch; from the owner's context without taking its mmap lock. */
+static long type1_pin_batch(struct type1_dma *dma, unsigned long vaddr,
+			    unsigned long npages, unsigned int gup,
+			    struct page **pages)
+{
+	long pinned;
+
+	if (current->mm == dma->mm)
+		return pin_user_pages_fast(vaddr, npages, gup, pages);
+
+	if (!mmget_not_zero(dma->mm))
+		return -ESRCH;
+	mmap_read_lock(dma->mm);
+	pinned = pin_user_pages_remote(dma->mm, vaddr, npages, gup, pages,
+				       NULL, NULL);
+	mmap_read_unlock(dma->mm);
+	mmput(dma->mm);
+	return pinned;
+}
+
+/**
+ * type1_dma_pin_all - pin a whole mapping for the domains
+ * @dma: the mapping, with nothing pinned for domains yet
+ *
+ * Records the pinned frames as runs of contiguous ones.
+ *
+ * Return: 0, or a negative errno with nothing pinned.
+ */
+int type1_dma_pin_all(struct type1_dma *dma)
+{
+	unsigned int gup = FOLL_LONGTERM |
+			   (dma->prot & IOMMU_WRITE ? FOLL_WRITE : 0);
+	unsigned long total = dma->size >> PAGE_SHIFT, done = 0;
+	struct page **pages;
+	long pinned, i;
+	int ret = 0;
+
+	pages = kmalloc_array(TYPE1_PIN_BATCH, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	while (done < total) {
+		unsigned long want = min(total - done, TYPE1_PIN_BATCH);
+
+		pinned = type1_pin_batch(dma, dma->vaddr + (done << PAGE_SHIFT),
+					 want, gup, pages);
+		if (pinned <= 0) {
+			ret = pinned ? pinned : -EFAULT;
+			break;
+		}
+		ret = type1_account(dma->mm, pinned);
+		if (ret) {
+			unpin_user_pages(pages, pinned);
+			break;
+		}
+		for (i = 0; i < pinned && !ret; i++)
+			ret = type1_add_run(dma, dma->iova +
+					    ((done + i) << PAGE_SHIFT),
+					    page_to_pfn(pages[i]), 1);
+		if (ret) {
+			/* Pages already in runs go with the runs. */
+			i--;
+			unpin_user_pages(pages + i, pinned - i);
+			type1_account(dma->mm, -(pinned - i));
+			break;
+		}
+		done += pinned;
+	}
+	kfree(pages);
+	if (ret)
+		type1_dma_unpin_runs(dma);
+	return ret;
+}
+
+/**
+ * type1_dma_map_domain - map a pinned mapping into one domain
+ * @dma: the mapping
+ * @d: the domain
+ *
+ * Return: 0, or the iommu_map() error with nothing left mapped.
+ */
+int type1_dma_map_domain(struct type1_dma *dma, struct type1_domain *d)
+{
+	int prot = dma->prot | IOMMU_CACHE;
+	unsigned long i;
+	int ret;
+
+	for (i = 0; i < dma->nr_runs; i++) {
+		struct type1_run *run = &dma->runs[i];
+
+		ret = iommu_map(d->domain, run->iova, PFN_PHYS(run->pfn),
+				run->npages << PAGE_SHIFT, prot);
+		if (ret)
+			goto err_unmap;
+	}
+	return 0;
+
+err_unmap:
+	while (i--)
+		iommu_unmap(d->domain, dma->runs[i].iova,
+			    dma->runs[i].npages << PAGE_SHIFT);
+	return ret;
+}
+
+/**
+ * type1_dma_unmap_domain - remove a mapping from one domain
+ * @dma: the mapping
+ * @d: the domain
+ *
+ * One IOTLB flush for the whole mapping rather than one per run.
+ */
+void type1_dma_unmap_domain(struct type1_dma *dma, struct type1_domain *d)
+{
+	struct iommu_iotlb_gather gather;
+	unsigned long i;
+
+	iommu_iotlb_gather_init(&gather);
+	for (i = 0; i < dma->nr_runs; i++)
+		iommu_unmap_fast(d->domain, dma->runs[i].iova,
+				 dma->runs[i].npages << PAGE_SHIFT, &gather);
+	iommu_iotlb_sync(d->domain, &gather);
+}
+
+/**
+ * type1_remove_dma - tear a mapping down completely
+ * @t: the instance, locked
+ * @dma: the mapping; no device holds pins in it any more
+ */
+void type1_remove_dma(struct type1 *t, struct type1_dma *dma)
+{
+	struct type1_domain *d;
+
+	lockdep_assert_held(&t->lock);
+
+	list_for_each_entry(d, &t->domains, node)
+		type1_dma_unmap_domain(dma, d);
+	type1_dma_unpin_runs(dma);
+	type1_unpin_all_emulated(dma);
+	rb_erase(&dma->node, &t->dmas);
+	xa_destroy(&dma->pins);
+	mmdrop(dma->mm);
+	kfree(dma);
+	t->dma_avail++;
+}
+
+/* Pin and map a new mapping into every domain. */
+static int type1_dma_populate(struct type1 *t, struct type1_dma *dma)
+{
+	struct type1_domain *d, *failed;
+	int ret;
+
+	if (list_empty(&t->domains))
+		return 0;	/* emulated groups pin on demand */
+
+	ret = type1_dma_pin_all(dma);
+	if (ret)
+		return ret;
+	list_for_each_entry(d, &t->domains, node) {
+		ret = type1_dma_map_domain(dma, d);
+		if (ret) {
+			failed = d;
+			goto err_unmap;
+		}
+	}
+	return 0;
+
+err_unmap:
+	list_for_each_entry(d, &t->domains, node) {
+		if (d == failed)
+			break;
+		type1_dma_unmap_domain(dma, d);
+	}
+	type1_dma_unpin_runs(dma);
+	return ret;
+}
+
+static int type1_check_map(struct type1 *t,
+			   struct vfio_iommu_type1_dma_map *map)
+{
+	unsigned long pgsize = 1UL << __ffs(t->pgsize_bitmap);
+	u64 end;
+
+	if (map->flags & VFIO_DMA_MAP_FLAG_VADDR)
+		return -EINVAL;	/* VFIO_UPDATE_VADDR is not offered */
+	if (!(map->flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)))
+		return -EINVAL;
+	if (!map->size || (map->size | map->iova | map->vaddr) & (pgsize - 1))
+		return -EINVAL;
+	/* Neither range may wrap, nor exceed what the types here hold. */
+	if (check_add_overflow(map->iova, map->size - 1, &end) ||
+	    check_add_overflow(map->vaddr, map->size - 1, &end) ||
+	    map->size > SIZE_MAX || map->vaddr > ULONG_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* Whether a new mapping may go at @map's IOVAs: 0 or the errno. */
+static int type1_map_conflict(struct type1 *t,
+			      struct vfio_iommu_type1_dma_map *map)
+{
+	lockdep_assert_held(&t->lock);
+
+	if (type1_find_dma(t, map->iova, map->size))
+		return -EEXIST;
+	if (!t->dma_avail)
+		return -ENOSPC;
+	return type1_iova_usable(t, map->iova, map->iova + map->size - 1) ?
+	       0 : -EINVAL;
+}
+
+static struct type1_dma *type1_new_dma(struct vfio_iommu_type1_dma_map *map)
+{
+	struct type1_dma *dma = kzalloc(sizeof(*dma), GFP_KERNEL);
+
+	if (!dma)
+		return NULL;
+	dma->iova = map->iova;
+	dma->size = map->size;
+	dma->vaddr = map->vaddr;
+	if (map->flags & VFIO_DMA_MAP_FLAG_READ)
+		dma->prot |= IOMMU_READ;
+	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
+		dma->prot |= IOMMU_WRITE;
+	xa_init(&dma->pins);
+	/* The owner's address space: pins and charges go to it. */
+	dma->mm = current->mm;
+	mmgrab(dma->mm);
+	return dma;
+}
+
+/**
+ * type1_map_dma - VFIO_IOMMU_MAP_DMA
+ * @t: the instance
+ * @arg: user pointer to a struct vfio_iommu_type1_dma_map
+ *
+ * Return: 0 or a negative errno: -EEXIST over an existing mapping,
+ * -ENOSPC past dma_entry_limit, -ENOMEM past RLIMIT_MEMLOCK.
+ */
+long type1_map_dma(struct type1 *t, void __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	struct vfio_iommu_type1_dma_map map;
+	u32 known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
+		    VFIO_DMA_MAP_FLAG_VADDR;
+	struct type1_dma *dma;
+	int ret;
+
+	if (copy_from_user(&map, arg, minsz))
+		return -EFAULT;
+	if (map.argsz < minsz || map.flags & ~known)
+		return -EINVAL;
+
+	mutex_lock(&t->lock);
+	ret = type1_check_map(t, &map);
+	if (!ret)
+		ret = type1_map_conflict(t, &map);
+	if (ret)
+		goto out_unlock;
+
+	dma = type1_new_dma(&map);
+	ret = dma ? type1_dma_populate(t, dma) : -ENOMEM;
+	if (ret) {
+		if (dma) {
+			mmdrop(dma->mm);
+			kfree(dma);
+		}
+		goto out_unlock;
+	}
+	type1_insert_dma(t, dma);
+	t->dma_avail--;
+out_unlock:
+	mutex_unlock(&t->lock);
+	return ret;
+}
+
+/*
+ * Unmap [iova, iova + size) under 6.1's rules; returns the bytes unmapped
+ * or a negative errno.  v2 refuses to cut a mapping; v1 stops at a
+ * mapping that starts before the range.  Mappings devices still hold pins
+ * in are announced to the devices, and the walk restarts once they let go.
+ */
+static long type1_do_unmap(struct type1 *t, dma_addr_t iova, u64 size,
+			   bool all)
+{
+	struct type1_dma *dma, *asked = NULL;
+	unsigned int retries = 0;
+	struct rb_node *node;
+	u64 unmapped = 0;
+
+	lockdep_assert_held(&t->lock);
+
+	if (t->v2 && !all) {
+		dma = type1_find_dma(t, iova, 1);
+		if (dma && dma->iova != iova)
+			return -EINVAL;
+		dma = type1_find_dma(t, iova + size - 1, 1);
+		if (dma && dma->iova + dma->size != iova + size)
+			return -EINVAL;
+	}
+
+	node = type1_first_from(t, iova);
+	while (node) {
+		dma = rb_entry(node, struct type1_dma, node);
+		if (dma->iova > iova + size - 1)
+			break;
+		if (!t->v2 && dma->iova < iova)
+			break;
+		if (type1_dma_has_pins(dma)) {
+			/* A device that keeps pinning is broken: stop. */
+			retries = dma == asked ? retries + 1 : 0;
+			if (WARN_ON(retries > TYPE1_UNMAP_RETRIES))
+				return -EBUSY;
+			asked = dma;
+			/* Drops and retakes the lock: restart from scratch. */
+			type1_notify_unmap(t, dma);
+			node = type1_first_from(t, iova);
+			continue;
+		}
+		node = rb_next(node);
+		unmapped += dma->size;
+		type1_remove_dma(t, dma);
+	}
+	return unmapped;
+}
+
+/**
+ * type1_unmap_dma - VFIO_IOMMU_UNMAP_DMA
+ * @t: the instance
+ * @arg: user pointer to a struct vfio_iommu_type1_dma_unmap
+ *
+ * Writes back the number of bytes unmapped.
+ *
+ * Return: 0 or a negative errno.
+ */
+long type1_unmap_dma(struct type1 *t, void __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+	struct vfio_iommu_type1_dma_unmap __user *uarg = arg;
+	struct vfio_iommu_type1_dma_unmap unmap;
+	u32 known = VFIO_DMA_UNMAP_FLAG_ALL;
+	unsigned long pgsize;
+	long ret = -EINVAL;
+	bool all;
+
+	if (copy_from_user(&unmap, arg, minsz))
+		return -EFAULT;
+	/* Dirty bitmaps and vaddr invalidation are not offered yet. */
+	if (unmap.argsz < minsz || unmap.flags & ~known)
+		return -EINVAL;
+	all = unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL;
+
+	mutex_lock(&t->notify_lock);
+	mutex_lock(&t->lock);
+	pgsize = 1UL << __ffs(t->pgsize_bitmap);
+	if (all) {
+		if (unmap.iova || unmap.size)
+			goto out_unlock;
+		unmap.size = U64_MAX;
+	} else if (!unmap.size || (unmap.iova | unmap.size) & (pgsize - 1) ||
+		   unmap.iova + unmap.size - 1 < unmap.iova ||
+		   unmap.size > SIZE_MAX) {
+		goto out_unlock;
+	}
+	ret = type1_do_unmap(t, unmap.iova, unmap.size, all);
+out_unlock:
+	mutex_unlock(&t->lock);
+	mutex_unlock(&t->notify_lock);
+
+	unmap.size = ret < 0 ? 0 : ret;
+	if (put_user(unmap.size, &uarg->size))
+		return -EFAULT;
+	return ret < 0 ? ret : 0;
+}

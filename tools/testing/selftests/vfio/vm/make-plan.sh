@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Print the guest's test plan, "NAME SECONDS" per line, in the order the
-# selftests Makefile lists the programs; with ONLY, just that program.
+# selftests Makefile lists the programs; with ONLY (names separated by
+# spaces), just those programs.
 #
 #   make-plan.sh BUILT_DIR SELFTESTS_DIR [ONLY]
 set -euo pipefail
@@ -10,7 +11,7 @@ set -euo pipefail
 built=$1 src=$2 only=${3:-}
 found=0
 for t in $(make -s -C "$src" print-tests); do
-	[ -z "$only" ] || [ "$t" = "$only" ] || continue
+	[ -z "$only" ] || [[ " $only " == *" $t "* ]] || continue
 	[ -e "$built/$t" ] || { echo "make-plan: $t was not built" >&2; exit 1; }
 	# Tests take seconds; a stuck one is reported long before the
 	# whole run's own timeout.

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mmap of BARs, and keeping those mappings honest.
+ *
+ * A BAR mapping must not reach the device while it does not decode memory
+ * (command register cleared, during a reset, in D3): the access could hang
+ * or machine-check.  So mappings are populated lazily, one page per fault,
+ * under memory_lock held for reading, and every place that turns decode
+ * off first zaps all of them under memory_lock held for writing.  The
+ * next access faults and, if decode is back, gets the page again.
+ *
+ * All the device's mappings are found through one address_space: the
+ * device file's f_mapping is pointed at a private inode of this device
+ * when it is first mapped, so unmap_mapping_range() on that inode reaches
+ * every mapping in every process, without our own list of VMAs.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/pci.h>
+#include <linux/pseudo_fs.h>
+
+#include "vfio_pci_priv.h"
+
+#define VFIO_PCI_BARFS_MAGIC	0x56504249	/* "VPBI" */
+
+static struct vfsmount *barfs_mnt;
+static int barfs_count;
+
+static int barfs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, VFIO_PCI_BARFS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type barfs_type = {
+	.name = "vfio-pci-bars",
+	.owner = THIS_MODULE,
+	.init_fs_context = barfs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+/**
+ * vfio_pci_bar_inode_get - give the device the inode its mappings hang on
+ * @vdev: the device
+ *
+ * Return: 0 or a negative errno.
+ */
+int vfio_pci_bar_inode_get(struct vfio_pci_core_device *vdev)
+{
+	struct inode *inode;
+	int ret;
+
+	ret = simple_pin_fs(&barfs_type, &barfs_mnt, &barfs_count);
+	if (ret)
+		return ret;
+	inode = alloc_anon_inode(barfs_mnt->mnt_sb);
+	if (IS_ERR(inode)) {
+		simple_release_fs(&barfs_mnt, &barfs_count);
+		return PTR_ERR(inode);
+	}
+	vdev->bar_inode = inode;
+	return 0;
+}
+
+/**
+ * vfio_pci_bar_inode_put - drop the inode of vfio_pci_bar_inode_get()
+ * @vdev: the device, with no mapping left (it is unregistered)
+ */
+void vfio_pci_bar_inode_put(struct vfio_pci_core_device *vdev)
+{
+	if (!vdev->bar_inode)
+		return;
+	iput(vdev->bar_inode);
+	vdev->bar_inode = NULL;
+	simple_release_fs(&barfs_mnt, &barfs_count);
+}
+
+/**
+ * vfio_pci_memory_enabled - whether the device decodes memory BARs now
+ * @vdev: the device; the caller holds memory_lock
+ *
+ * Return: true if the memory enable bit is set and the device is awake.
+ */
+bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u16 cmd;
+
+	lockdep_assert_held(&vdev->memory_lock);
+
+	if (vdev->pm_runtime_engaged || pdev->current_state == PCI_D3hot ||
+	    pdev->current_state == PCI_D3cold)
+		return false;
+	if (pdev->no_command_memory)
+		cmd = vfio_pci_vcfg_get(vdev, PCI_COMMAND, 2);
+	else
+		pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	return cmd & PCI_COMMAND_MEMORY;
+}
+
+/**
+ * vfio_pci_zap_bars - remove every page of every BAR mapping of the device
+ * @vdev: the device
+ */
+void vfio_pci_zap_bars(struct vfio_pci_core_device *vdev)
+{
+	if (vdev->bar_inode)
+		unmap_mapping_range(vdev->bar_inode->i_mapping, 0, 0, true);
+}
+
+/**
+ * vfio_pci_zap_and_lock_memory - zap the BAR mappings and keep them away
+ * @vdev: the device
+ *
+ * Takes memory_lock for writing, so no fault can map a page again until
+ * the caller releases it with up_write().
+ */
+void vfio_pci_zap_and_lock_memory(struct vfio_pci_core_device *vdev)
+{
+	down_write(&vdev->memory_lock);
+	vfio_pci_zap_bars(vdev);
+}
+
+/**
+ * vfio_pci_memory_lock_and_enable - turn memory decode on for the kernel
+ * @vdev: the device
+ *
+ * For accesses the kernel makes itself (ROM probing, MSI-X table setup)
+ * while userspace may have decode off.
+ *
+ * Return: the command register to give back to
+ * vfio_pci_memory_unlock_and_restore().
+ */
+u16 vfio_pci_memory_lock_and_enable(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u16 saved;
+
+	down_write(&vdev->memory_lock);
+	pci_read_config_word(pdev, PCI_COMMAND, &saved);
+	/* Skip the config write when decode is already on. */
+	if ((saved & PCI_COMMAND_MEMORY) != PCI_COMMAND_MEMORY) {
+		u16 on = saved | PCI_COMMAND_MEMORY;
+
+		pci_write_config_word(pdev, PCI_COMMAND, on);
+	}
+	return saved;
+}
+
+/**
+ * vfio_pci_memory_unlock_and_restore - undo vfio_pci_memory_lock_and_enable()
+ * @vdev: the device
+ * @cmd: what vfio_pci_memory_lock_and_enable() returned
+ */
+void vfio_pci_memory_unlock_and_restore(struct vfio_pci_core_device *vdev,
+					u16 cmd)
+{
+	pci_write_config_word(vdev->pdev, PCI_COMMAND, cmd);
+	up_write(&vdev->memory_lock);
+}
+
+static vm_fault_t vfio_pci_bar_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vfio_pci_core_device *vdev = vma->vm_private_data;
+	unsigned long pfn;
+	vm_fault_t ret;
+
+	/* vm_pgoff was turned into the BAR's first pfn at mmap time. */
+	pfn = vma->vm_pgoff + ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
+
+	down_read(&vdev->memory_lock);
+	if (vfio_pci_memory_enabled(vdev))
+		ret = vmf_insert_pfn_prot(vma, vmf->address & PAGE_MASK, pfn,
+					  vma->vm_page_prot);
+	else
+		ret = VM_FAULT_SIGBUS;
+	up_read(&vdev->memory_lock);
+	return ret;
+}
+
+static const struct vm_operations_struct vfio_pci_bar_vm_ops = {
+	.fault = vfio_pci_bar_fault,
+};
+
+/*
+ * Point the device file at our inode's mapping, so the VMA being created
+ * is linked there.  mmap_region() counted a writable mapping on the
+ * file's old mapping before calling us and uncounts it on the new one
+ * afterwards: move that count across when we switch, or the counters of
+ * both mappings would drift.  Two threads making the very first mapping
+ * of one file at the same time can still skew the anon inode's count,
+ * which only matters for write-sealed memfds, never for this file.
+ */
+static void vfio_pci_adopt_file_mapping(struct vfio_pci_core_device *vdev,
+					struct vm_area_struct *vma)
+{
+	struct address_space *ours = vdev->bar_inode->i_mapping;
+	struct address_space *old;
+
+	old = xchg(&vma->vm_file->f_mapping, ours);
+	if (old == ours || !is_shared_maywrite(vma->vm_flags))
+		return;
+	mapping_unmap_writable(old);
+	if (mapping_map_writable(ours))
+		pci_warn(vdev->pdev, "BAR mapping writers miscounted\n");
+}
+
+static int vfio_pci_mmap_bar(struct vfio_pci_core_device *vdev,
+			     struct vm_area_struct *vma, int bar, u64 start)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u64 len = vma->vm_end - vma->vm_start;
+	int ret;
+
+	if (!vdev->bar_mmap_supported[bar])
+		return -EINVAL;
+	if (start + len > PAGE_ALIGN(pci_resource_len(pdev, bar)))
+		return -EINVAL;
+
+	/* Claims the BAR for us, as the kernel accessors do. */
+	ret = vfio_pci_setup_barmap(vdev, bar);
+	if (ret)
+		return ret;
+
+	vma->vm_private_data = vdev;
+	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vma->vm_pgoff = (pci_resource_start(pdev, bar) + start) >> PAGE_SHIFT;
+	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_ops = &vfio_pci_bar_vm_ops;
+	return 0;
+}
+
+/**
+ * vfio_pci_core_mmap - mmap(2) of a region of the device file
+ * @core_vdev: the device
+ * @vma: the new mapping; vm_pgoff holds the region offset
+ *
+ * BARs that support it are mapped whole or in part; driver-defined regions
+ * are passed to their own mmap.
+ *
+ * Return: 0 or a negative errno (-EINVAL for regions that cannot be mapped
+ * and ranges outside the region).
+ */
+int vfio_pci_core_mmap(struct vfio_device *core_vdev,
+		       struct vm_area_struct *vma)
+{
+	struct vfio_pci_core_device *vdev = to_vfio_pci(core_vdev);
+	unsigned int shift = VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT;
+	unsigned int index = vma->vm_pgoff >> shift;
+	u64 start = (vma->vm_pgoff & ((1ULL << shift) - 1)) << PAGE_SHIFT;
+	struct vfio_pci_region *region;
+
+	if (index >= VFIO_PCI_NUM_REGIONS + vdev->num_regions)
+		return -EINVAL;
+	if (vma->vm_end <= vma->vm_start || !(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	vfio_pci_adopt_file_mapping(vdev, vma);
+
+	if (index >= VFIO_PCI_NUM_REGIONS) {
+		region = &vdev->region[index - VFIO_PCI_NUM_REGIONS];
+		if (region->ops && region->ops->mmap &&
+		    (region->flags & VFIO_REGION_INFO_FLAG_MMAP))
+			return region->ops->mmap(vdev, region, vma);
+		return -EINVAL;
+	}
+	if (index > VFIO_PCI_BAR5_REGION_INDEX)
+		return -EINVAL;
+	return vfio_pci_mmap_bar(vdev, vma, index, start);
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_mmap);

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * MSI and MSI-X: message interrupts forwarded to eventfds.
+ *
+ * Userspace never programs the vectors itself: it asks for N vectors once
+ * (the first trigger request enables the index with start + count of
+ * them) and then attaches, swaps or detaches an eventfd per vector.  The
+ * host owns the MSI capability and MSI-X table; the shadow config space
+ * only mirrors what userspace wrote.
+ *
+ * Each vector with an eventfd is also offered to the IRQ bypass manager,
+ * so KVM can deliver it to a vCPU directly (posted interrupts) instead of
+ * going through the eventfd.
+ */
+#include <linux/eventfd.h>
+#include <linux/interrupt.h>
+#include <linux/irqbypass.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "vfio_pci_priv.h"
+
+static irqreturn_t msi_handler(int irq, void *trigger)
+{
+	eventfd_signal(trigger, 1);
+	return IRQ_HANDLED;
+}
+
+static bool msi_active(struct vfio_pci_core_device *vdev, unsigned int index)
+{
+	return vdev->irq_type == index && vdev->ctx;
+}
+
+/* Detach the eventfd of vector @vec, if any. */
+static void msi_vector_release(struct vfio_pci_core_device *vdev, int vec)
+{
+	struct vfio_pci_irq_ctx *ctx = &vdev->ctx[vec];
+
+	if (!ctx->trigger)
+		return;
+	irq_bypass_unregister_producer(&ctx->producer);
+	free_irq(pci_irq_vector(vdev->pdev, vec), ctx->trigger);
+	eventfd_ctx_put(ctx->trigger);
+	ctx->trigger = NULL;
+	kfree(ctx->name);
+	ctx->name = NULL;
+}
+
+static int msi_vector_attach(struct vfio_pci_core_device *vdev, int vec,
+			     int fd, bool msix)
+{
+	struct vfio_pci_irq_ctx *ctx = &vdev->ctx[vec];
+	int irq = pci_irq_vector(vdev->pdev, vec);
+	struct eventfd_ctx *trigger;
+	u16 cmd;
+	int ret;
+
+	if (irq < 0)
+		return -EINVAL;
+	ctx->name = kasprintf(GFP_KERNEL_ACCOUNT, "vfio-msi%s[%d](%s)",
+			      msix ? "x" : "", vec, pci_name(vdev->pdev));
+	if (!ctx->name)
+		return -ENOMEM;
+	trigger = eventfd_ctx_fdget(fd);
+	if (IS_ERR(trigger)) {
+		ret = PTR_ERR(trigger);
+		goto err_name;
+	}
+
+	/* Unmasking the vector writes the MSI-X table: decode must be on. */
+	cmd = vfio_pci_memory_lock_and_enable(vdev);
+	ret = request_irq(irq, msi_handler, 0, ctx->name, trigger);
+	vfio_pci_memory_unlock_and_restore(vdev, cmd);
+	if (ret)
+		goto err_trigger;
+	ctx->trigger = trigger;
+
+	ctx->producer.token = trigger;
+	ctx->producer.irq = irq;
+	/* Without bypass the eventfd path still works; just say so. */
+	if (irq_bypass_register_producer(&ctx->producer))
+		pci_dbg(vdev->pdev, "no IRQ bypass for vector %d\n", vec);
+	return 0;
+
+err_trigger:
+	eventfd_ctx_put(trigger);
+err_name:
+	kfree(ctx->name);
+	ctx->name = NULL;
+	return ret;
+}
+
+static int msi_vector_set(struct vfio_pci_core_device *vdev, int vec,
+			  int fd, bool msix)
+{
+	msi_vector_release(vdev, vec);
+	return fd < 0 ? 0 : msi_vector_attach(vdev, vec, fd, msix);
+}
+
+/* Reflect the number of enabled MSI vectors in the shadow capability. */
+static void msi_shadow_qsize(struct vfio_pci_core_device *vdev, int nvec)
+{
+	int pos = vdev->pdev->msi_cap + PCI_MSI_FLAGS;
+	u16 flags = vfio_pci_vcfg_get(vdev, pos, 2) & ~PCI_MSI_FLAGS_QSIZE;
+
+	if (nvec)
+		flags |= (fls(2 * nvec - 1) - 1) << 4;
+	vfio_pci_vcfg_put(vdev, pos, 2, flags);
+}
+
+static int msi_enable(struct vfio_pci_core_device *vdev, int nvec, bool msix)
+{
+	unsigned int type = msix ? PCI_IRQ_MSIX : PCI_IRQ_MSI;
+	struct vfio_pci_irq_ctx *ctx;
+	u16 cmd;
+	int ret;
+
+	ctx = kcalloc(nvec, sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+
+	cmd = vfio_pci_memory_lock_and_enable(vdev);
+	ret = pci_alloc_irq_vectors(vdev->pdev, 1, nvec, type);
+	if (ret > 0 && ret < nvec) {
+		pci_free_irq_vectors(vdev->pdev);
+		ret = -ENOSPC;
+	}
+	vfio_pci_memory_unlock_and_restore(vdev, cmd);
+	if (ret < 0) {
+		kfree(ctx);
+		return ret;
+	}
+
+	vdev->ctx = ctx;
+	vdev->num_ctx = nvec;
+	vdev->irq_type = msix ? VFIO_PCI_MSIX_IRQ_INDEX : VFIO_PCI_MSI_IRQ_INDEX;
+	if (!msix)
+		msi_shadow_qsize(vdev, nvec);
+	return 0;
+}
+
+/**
+ * vfio_pci_msi_disable - detach every vector and turn MSI/MSI-X off
+ * @vdev: the device; the caller holds igate
+ * @msix: which of the two is on
+ */
+void vfio_pci_msi_disable(struct vfio_pci_core_device *vdev, bool msix)
+{
+	unsigned int index = msix ? VFIO_PCI_MSIX_IRQ_INDEX :
+				    VFIO_PCI_MSI_IRQ_INDEX;
+	u16 cmd;
+	int vec;
+
+	lockdep_assert_held(&vdev->igate);
+	if (!msi_active(vdev, index))
+		return;
+
+	for (vec = 0; vec < vdev->num_ctx; vec++)
+		msi_vector_release(vdev, vec);
+	cmd = vfio_pci_memory_lock_and_enable(vdev);
+	pci_free_irq_vectors(vdev->pdev);
+	vfio_pci_memory_unlock_and_restore(vdev, cmd);
+
+	/* Keep INTx quiet if userspace was told there is none. */
+	if (vdev->nointx)
+		pci_intx(vdev->pdev, 0);
+	if (!msix)
+		msi_shadow_qsize(vdev, 0);
+
+	kfree(vdev->ctx);
+	vdev->ctx = NULL;
+	vdev->num_ctx = 0;
+	vdev->irq_type = VFIO_PCI_NUM_IRQS;
+}
+
+/* Set the eventfds of vectors @start..@start+@count-1; all or nothing. */
+static int msi_set_block(struct vfio_pci_core_device *vdev, u32 start,
+			 u32 count, s32 *fds, bool msix)
+{
+	u32 i;
+	int ret = 0;
+
+	if (start + count > vdev->num_ctx)
+		return -EINVAL;
+	for (i = 0; i < count && !ret; i++)
+		ret = msi_vector_set(vdev, start + i, fds[i], msix);
+	if (ret) {
+		while (i--)
+			msi_vector_release(vdev, start + i);
+	}
+	return ret;
+}
+
+static int msi_set_eventfds(struct vfio_pci_core_device *vdev,
+			    unsigned int index, u32 start, u32 count,
+			    s32 *fds)
+{
+	bool msix = index == VFIO_PCI_MSIX_IRQ_INDEX;
+	int ret;
+
+	if (msi_active(vdev, index))
+		return msi_set_block(vdev, start, count, fds, msix);
+
+	ret = msi_enable(vdev, start + count, msix);
+	if (ret)
+		return ret;
+	ret = msi_set_block(vdev, start, count, fds, msix);
+	if (ret)
+		vfio_pci_msi_disable(vdev, msix);
+	return ret;
+}
+
+/**
+ * vfio_pci_msi_set - VFIO_DEVICE_SET_IRQS for the MSI and MSI-X indexes
+ * @vdev: the device; the caller holds igate
+ * @index: VFIO_PCI_MSI_IRQ_INDEX or VFIO_PCI_MSIX_IRQ_INDEX
+ * @action: VFIO_IRQ_SET_ACTION_* bit
+ * @start: first vector, already validated
+ * @count: number of vectors, already validated
+ * @flags: the request's flags
+ * @data: the request's data
+ *
+ * Only triggers exist for message interrupts: masking them is the
+ * device's business (MSI-X vector control, MSI mask bits).
+ *
+ * Return: 0 or a negative errno.
+ */
+int vfio_pci_msi_set(struct vfio_pci_core_device *vdev, unsigned int index,
+		     unsigned int action, u32 start, u32 count, u32 flags,
+		     void *data)
+{
+	bool msix = index == VFIO_PCI_MSIX_IRQ_INDEX;
+	bool active = msi_active(vdev, index);
+	u32 i;
+
+	lockdep_assert_held(&vdev->igate);
+
+	if (action != VFIO_IRQ_SET_ACTION_TRIGGER)
+		return -ENOTTY;
+	if (active && !count && (flags & VFIO_IRQ_SET_DATA_NONE)) {
+		vfio_pci_msi_disable(vdev, msix);
+		return 0;
+	}
+	if (!active && vdev->irq_type != VFIO_PCI_NUM_IRQS)
+		return -EINVAL;
+
+	if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
+		return msi_set_eventfds(vdev, index, start, count, data);
+
+	if (!active || start + count > vdev->num_ctx)
+		return -EINVAL;
+	for (i = start; i < start + count; i++) {
+		bool fire = (flags & VFIO_IRQ_SET_DATA_NONE) ||
+			    ((u8 *)data)[i - start];
+
+		if (fire && vdev->ctx[i].trigger)
+			eventfd_signal(vdev->ctx[i].trigger, 1);
+	}
+	return 0;
+}

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio-pci: device info, regions and the emulated config space, on the
+ * test VM's NVMe (00:05.0): BAR sizing, command register, capability
+ * chain, BAR access through the file and mmap, and bad offsets.
+ */
+#include <setjmp.h>
+#include <signal.h>
+
+#include "../kselftest_harness.h"
+#include "pci_test_util.h"
+
+FIXTURE(nvme) {
+	struct pci_handle h;
+};
+
+FIXTURE_SETUP(nvme)
+{
+	int ret = pci_handle_setup(&self->h, PCI_NVME);
+
+	if (ret == -ENOENT || ret == -ENODEV)
+		SKIP(return, "no vfio-pci or no NVMe at " PCI_NVME);
+	ASSERT_EQ(0, ret);
+}
+
+FIXTURE_TEARDOWN(nvme)
+{
+	pci_handle_teardown(&self->h);
+}
+
+TEST_F(nvme, device_info)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+
+	PCI_NEED_DEVICE();
+
+	ASSERT_EQ(0, vfio_ioctl(self->h.device, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_TRUE(info.flags & VFIO_DEVICE_FLAGS_PCI);
+	/* QEMU's NVMe has FLR. */
+	EXPECT_TRUE(info.flags & VFIO_DEVICE_FLAGS_RESET);
+	EXPECT_EQ(VFIO_PCI_NUM_REGIONS, info.num_regions);
+	EXPECT_EQ(VFIO_PCI_NUM_IRQS, info.num_irqs);
+
+	info.argsz = 4;
+	EXPECT_EQ(-EINVAL, vfio_ioctl(self->h.device, VFIO_DEVICE_GET_INFO,
+				      &info));
+}
+
+TEST_F(nvme, region_info)
+{
+	char buf[512];
+	struct vfio_region_info *info = (struct vfio_region_info *)buf;
+	struct vfio_info_cap_header *cap;
+	int msix_bar = -1, bar;
+
+	PCI_NEED_DEVICE();
+
+	ASSERT_EQ(0, pci_region_info(self->h.device,
+				     VFIO_PCI_CONFIG_REGION_INDEX, info,
+				     sizeof(*info)));
+	EXPECT_EQ(4096, info->size);
+	EXPECT_EQ(REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX), info->offset);
+	EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE,
+		  info->flags);
+
+	ASSERT_EQ(0, pci_region_info(self->h.device, 0, info, sizeof(*info)));
+	EXPECT_GE(info->size, 8192);
+	EXPECT_EQ(0, info->offset);
+	EXPECT_TRUE(info->flags & VFIO_REGION_INFO_FLAG_MMAP);
+
+	/* Some BAR holds the MSI-X table and says it is mappable anyway. */
+	for (bar = 0; bar < 6; bar++) {
+		ASSERT_EQ(0, pci_region_info(self->h.device, bar, info,
+					     sizeof(buf)));
+		if (info->flags & VFIO_REGION_INFO_FLAG_CAPS) {
+			ASSERT_NE(0, info->cap_offset);
+			cap = (void *)(buf + info->cap_offset);
+			EXPECT_EQ(VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, cap->id);
+			msix_bar = bar;
+		}
+	}
+	EXPECT_GE(msix_bar, 0);
+
+	/* Too small for the chain: told how much room it needs. */
+	ASSERT_EQ(0, pci_region_info(self->h.device, msix_bar, info,
+				     sizeof(*info)));
+	EXPECT_TRUE(info->flags & VFIO_REGION_INFO_FLAG_CAPS);
+	EXPECT_GT(info->argsz, sizeof(*info));
+	EXPECT_EQ(0, info->cap_offset);
+
+	/* No VGA, no device-specific regions, short argsz. */
+	EXPECT_EQ(-EINVAL, pci_region_info(self->h.device,
+					   VFIO_PCI_VGA_REGION_INDEX, info,
+					   sizeof(*info)));
+	EXPECT_EQ(-EINVAL, pci_region_info(self->h.device,
+					   VFIO_PCI_NUM_REGIONS, info,
+					   sizeof(*info)));
+	EXPECT_EQ(-EINVAL, pci_region_info(self->h.device, 0, info, 8));
+}
+
+TEST_F(nvme, config_ids_match_sysfs)
+{
+	unsigned char sys[64], ours[64];
+	char path[128];
+	int fd;
+
+	PCI_NEED_DEVICE();
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config",
+		 self->h.bdf);
+	fd = open(path, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(64, pread(fd, sys, 64, 0));
+	close(fd);
+	ASSERT_EQ(64, pci_cfg_read(self->h.device, 0, ours, 64));
+	/* IDs, class, revision and subsystem IDs are the device's own. */
+	EXPECT_EQ(0, memcmp(sys, ours, 4));
+	EXPECT_EQ(0, memcmp(sys + 8, ours + 8, 4));
+	EXPECT_EQ(0, memcmp(sys + 0x2c, ours + 0x2c, 4));
+	EXPECT_EQ(0x1b36, pci_cfg_read16(self->h.device, PCI_VENDOR_ID));
+}
+
+TEST_F(nvme, config_any_size_and_alignment)
+{
+	unsigned char whole[16], part[16];
+	int off;
+
+	PCI_NEED_DEVICE();
+
+	ASSERT_EQ(16, pci_cfg_read(self->h.device, 0, whole, 16));
+	for (off = 0; off < 8; off++) {
+		memset(part, 0xaa, sizeof(part));
+		ASSERT_EQ(3, pci_cfg_read(self->h.device, off, part, 3));
+		EXPECT_EQ(0, memcmp(whole + off, part, 3));
+	}
+}
+
+TEST_F(nvme, config_bad_offsets)
+{
+	unsigned int val = 0;
+
+	PCI_NEED_DEVICE();
+
+	EXPECT_EQ(-EFAULT, pci_cfg_read(self->h.device, 4096, &val, 4));
+	EXPECT_EQ(-EFAULT, pci_cfg_read(self->h.device, 4094, &val, 4));
+	EXPECT_EQ(-EFAULT, pci_cfg_write(self->h.device, 4096, &val, 1));
+	/* A region index that does not exist. */
+	EXPECT_EQ(-1, pread(self->h.device, &val, 4, REGION_OFF(20)));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(nvme, readonly_ids)
+{
+	unsigned short id = 0x1234, before;
+
+	PCI_NEED_DEVICE();
+
+	before = pci_cfg_read16(self->h.device, PCI_VENDOR_ID);
+	EXPECT_EQ(2, pci_cfg_write(self->h.device, PCI_VENDOR_ID, &id, 2));
+	EXPECT_EQ(before, pci_cfg_read16(self->h.device, PCI_VENDOR_ID));
+}
+
+TEST_F(nvme, bar_sizing)
+{
+	struct vfio_region_info info;
+	unsigned int orig, ones = ~0U, val, flags;
+
+	PCI_NEED_DEVICE();
+
+	ASSERT_EQ(0, pci_region_info(self->h.device, 0, &info, sizeof(info)));
+	orig = pci_cfg_read32(self->h.device, PCI_BASE_ADDRESS_0);
+	flags = orig & 0xf;
+
+	ASSERT_EQ(4, pci_cfg_write(self->h.device, PCI_BASE_ADDRESS_0, &ones, 4));
+	val = pci_cfg_read32(self->h.device, PCI_BASE_ADDRESS_0);
+	EXPECT_EQ((unsigned int)~(info.size - 1) | flags, val);
+
+	/* Unaligned byte writes land in the same emulated register. */
+	val = 0x12;
+	ASSERT_EQ(1, pci_cfg_write(self->h.device, PCI_BASE_ADDRESS_0 + 3,
+				   &val, 1));
+	val = pci_cfg_read32(self->h.device, PCI_BASE_ADDRESS_0);
+	EXPECT_EQ(0x12u, val >> 24);
+	EXPECT_EQ(flags, val & 0xf);
+
+	ASSERT_EQ(4, pci_cfg_write(self->h.device, PCI_BASE_ADDRESS_0, &orig, 4));
+	EXPECT_EQ(orig, pci_cfg_read32(self->h.device, PCI_BASE_ADDRESS_0));
+
+	/* The real BAR was not touched: the device still answers. */
+	ASSERT_EQ(4, pread(self->h.device, &val, 4, REGION_OFF(0)));
+	EXPECT_NE(0xffffffffu, val);
+}
+
+TEST_F(nvme, capability_chain)
+{
+	unsigned char pos, id, seen[256] = {};
+	int n = 0, msix = 0, msi = 0;
+
+	PCI_NEED_DEVICE();
+
+	EXPECT_TRUE(pci_cfg_read16(self->h.device, PCI_STATUS) &
+		    PCI_STATUS_CAP_LIST);
+	pos = pci_cfg_read8(self->h.device, PCI_CAPABILITY_LIST);
+	while (pos) {
+		ASSERT_GE(pos, 0x40);
+		ASSERT_FALSE(seen[pos]);
+		seen[pos] = 1;
+		id = pci_cfg_read8(self->h.device, pos);
+		EXPECT_TRUE(id == PCI_CAP_ID_PM || id == PCI_CAP_ID_MSI ||
+			    id == PCI_CAP_ID_MSIX || id == PCI_CAP_ID_EXP ||
+			    id == PCI_CAP_ID_VNDR || id == PCI_CAP_ID_AF ||
+			    id == PCI_CAP_ID_PCIX);
+		if (id == PCI_CAP_ID_MSIX) {
+			msix = 1;
+			/* MSI-X is enabled only through SET_IRQS. */
+			EXPECT_FALSE(pci_cfg_read16(self->h.device, pos + 2) &
+				     PCI_MSIX_FLAGS_ENABLE);
+		}
+		if (id == PCI_CAP_ID_MSI)
+			msi = 1;
+		pos = pci_cfg_read8(self->h.device, pos + 1);
+		ASSERT_LT(++n, 48);
+	}
+	EXPECT_TRUE(msix);
+	(void)msi;
+}
+
+TEST_F(nvme, command_memory_gates_bars)
+{
+	unsigned short cmd, off;
+	unsigned int val;
+
+	PCI_NEED_DEVICE();
+
+	cmd = pci_cfg_read16(self->h.device, PCI_COMMAND);
+	off = cmd & ~PCI_COMMAND_MEMORY;
+	ASSERT_EQ(2, pci_cfg_write(self->h.device, PCI_COMMAND, &off, 2));
+	EXPECT_FALSE(pci_cfg_read16(self->h.device, PCI_COMMAND) &
+		     PCI_COMMAND_MEMORY);
+	EXPECT_EQ(-1, pread(self->h.device, &val, 4, REGION_OFF(0)));
+	EXPECT_EQ(EIO, errno);
+
+	cmd |= PCI_COMMAND_MEMORY;
+	ASSERT_EQ(2, pci_cfg_write(self->h.device, PCI_COMMAND, &cmd, 2));
+	EXPECT_EQ(4, pread(self->h.device, &val, 4, REGION_OFF(0)));
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(bus_jmp, 1);
+}
+
+TEST_F(nvme, bar_mmap_zap_and_fault_back)
+{
+	struct vfio_region_info info;
+	volatile unsigned int *bar;
+	unsigned int cap_lo, via_rw = 0;
+	unsigned short cmd, off;
+	int faulted;
+
+	PCI_NEED_DEVICE();
+
+	ASSERT_EQ(0, pci_region_info(self->h.device, 0, &info, sizeof(info)));
+	bar = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->h.device, info.offset);
+	ASSERT_NE(MAP_FAILED, bar);
+
+	/* NVMe CAP register, both ways. */
+	cap_lo = bar[0];
+	ASSERT_EQ(4, pread(self->h.device, &via_rw, 4, REGION_OFF(0)));
+	EXPECT_EQ(via_rw, cap_lo);
+	EXPECT_NE(0xffffffffu, cap_lo);
+
+	/* Memory decode off: the mapping is gone, access faults. */
+	cmd = pci_cfg_read16(self->h.device, PCI_COMMAND);
+	cmd |= PCI_COMMAND_MEMORY;
+	off = cmd & ~PCI_COMMAND_MEMORY;
+	ASSERT_EQ(2, pci_cfg_write(self->h.device, PCI_COMMAND, &off, 2));
+	signal(SIGBUS, on_sigbus);
+	faulted = sigsetjmp(bus_jmp, 1);
+	if (!faulted)
+		(void)bar[0];
+	EXPECT_EQ(1, faulted);
+	signal(SIGBUS, SIG_DFL);
+
+	/* Back on: the same mapping works again. */
+	ASSERT_EQ(2, pci_cfg_write(self->h.device, PCI_COMMAND, &cmd, 2));
+	EXPECT_EQ(cap_lo, bar[0]);
+
+	/* Mapping past the BAR, privately, or a non-BAR region fails. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, info.size * 2, PROT_READ,
+				   MAP_SHARED, self->h.device, info.offset));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_PRIVATE,
+				   self->h.device, info.offset));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED,
+				   self->h.device,
+				   REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX)));
+	munmap((void *)bar, info.size);
+
+	/* Map, unmap, map again: the bookkeeping stays consistent. */
+	bar = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->h.device,
+		   info.offset);
+	ASSERT_NE(MAP_FAILED, bar);
+	EXPECT_EQ(cap_lo, bar[0]);
+	munmap((void *)bar, 4096);
+}
+
+TEST_F(nvme, bar_bad_offsets)
+{
+	struct vfio_region_info info;
+	unsigned int val;
+
+	PCI_NEED_DEVICE();
+
+	ASSERT_EQ(0, pci_region_info(self->h.device, 0, &info, sizeof(info)));
+	EXPECT_EQ(-1, pread(self->h.device, &val, 4, info.offset + info.size));
+	EXPECT_EQ(EINVAL, errno);
+	/* Reads stop at the end of the BAR. */
+	EXPECT_EQ(2, pread(self->h.device, &val, 4,
+			   info.offset + info.size - 2));
+	/* An empty BAR. */
+	ASSERT_EQ(0, pci_region_info(self->h.device, 1, &info, sizeof(info)));
+	if (!info.size) {
+		EXPECT_EQ(-1, pread(self->h.device, &val, 4, REGION_OFF(1)));
+		EXPECT_EQ(EINVAL, errno);
+	}
+	/* The ROM region cannot be written. */
+	EXPECT_EQ(-1, pwrite(self->h.device, &val, 4,
+			     REGION_OFF(VFIO_PCI_ROM_REGION_INDEX)));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(nvme, reset)
+{
+	unsigned int before = pci_cfg_read32(self->h.device, 0), cap;
+
+	PCI_NEED_DEVICE();
+
+	EXPECT_EQ(0, vfio_ioctl(self->h.device, VFIO_DEVICE_RESET, NULL));
+	EXPECT_EQ(before, pci_cfg_read32(self->h.device, 0));
+	/* The device answers after the reset. */
+	ASSERT_EQ(4, pread(self->h.device, &cap, 4, REGION_OFF(0)));
+	EXPECT_NE(0xffffffffu, cap);
+}
+
+TEST_F(nvme, usable_after_reopen)
+{
+	unsigned int val;
+
+	PCI_NEED_DEVICE();
+
+	/* Close everything as a dying process would, and open again. */
+	pci_handle_close(&self->h);
+	ASSERT_EQ(0, pci_handle_open(&self->h));
+	ASSERT_EQ(4, pread(self->h.device, &val, 4, REGION_OFF(0)));
+	EXPECT_NE(0xffffffffu, val);
+}
+
+TEST_HARNESS_MAIN

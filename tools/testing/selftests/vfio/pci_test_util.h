@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers of the vfio-pci selftests: hand a PCI function of the test VM
+ * to vfio-pci and back, open it through a container, and access its
+ * regions through the device file.
+ *
+ * The test VM has virtio-net at 00:03.0, an e1000 at 00:04.0 and an NVMe
+ * at 00:05.0 (see vm/run-vm.sh).
+ */
+#ifndef __PCI_TEST_UTIL_H
+#define __PCI_TEST_UTIL_H
+
+#include <sys/mman.h>
+#include <sys/eventfd.h>
+#include <poll.h>
+#include <linux/pci_regs.h>
+
+#include "vfio_test_util.h"
+
+#define PCI_NVME	"0000:00:05.0"
+#define PCI_E1000	"0000:00:04.0"
+#define PCI_VIRTIO	"0000:00:03.0"
+
+#define REGION_OFF(index)	((off_t)(index) << 40)
+
+/* Host drivers such as nvme probe asynchronously: wait for the link. */
+static inline void pci_wait_driver(const char *bdf)
+{
+	char path[PATH_MAX];
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	for (i = 0; i < 50 && access(path, F_OK); i++)
+		usleep(100000);
+}
+
+/* Bind BDF to vfio-pci; *old receives the driver it had ("" if none). */
+static inline int pci_bind_vfio(const char *bdf, char *old, size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t len;
+
+	if (vfio_modprobe("vfio-pci"))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	len = readlink(path, link, sizeof(link) - 1);
+	old[0] = '\0';
+	if (len > 0) {
+		link[len] = '\0';
+		snprintf(old, size, "%s", basename(link));
+	}
+	if (!strcmp(old, "vfio-pci"))
+		return 0;
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/driver_override", bdf);
+	if (vfio_write_file(path, "vfio-pci"))
+		return -EIO;
+	if (old[0]) {
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		vfio_write_file(path, bdf);
+	}
+	vfio_write_file("/sys/bus/pci/drivers_probe", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci/%s", bdf);
+	return access(path, F_OK) ? -ENODEV : 0;
+}
+
+/* Give BDF back to the host driver it had before. */
+static inline void pci_unbind_vfio(const char *bdf, const char *old)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci/unbind");
+	vfio_write_file(path, bdf);
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/driver_override", bdf);
+	vfio_write_file(path, "\n");
+	if (old && old[0]) {
+		vfio_write_file("/sys/bus/pci/drivers_probe", bdf);
+		pci_wait_driver(bdf);
+	}
+}
+
+/* For test bodies: the 6.1 harness runs them even if setup skipped. */
+#define PCI_NEED_DEVICE()						\
+	do {								\
+		if (self->h.device < 0)					\
+			SKIP(return, "device not opened");		\
+	} while (0)
+
+static inline int pci_group_of(const char *bdf)
+{
+	char dev[128];
+
+	snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", bdf);
+	return vfio_group_of(dev);
+}
+
+/*
+ * The IOMMU type to use: type1 when the backend exists, the mock backend
+ * otherwise (enough for everything but DMA).
+ */
+static inline unsigned long pci_iommu_type(int container)
+{
+	if (vfio_ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0)
+		return VFIO_TYPE1v2_IOMMU;
+	if (vfio_ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0)
+		return VFIO_TYPE1_IOMMU;
+	return VFIO_MOCK_IOMMU;
+}
+
+struct pci_handle {
+	char bdf[16];
+	char old_driver[64];
+	int container;
+	int group;
+	int device;
+	unsigned long iommu_type;
+};
+
+static inline void pci_handle_close(struct pci_handle *h)
+{
+	if (h->device >= 0)
+		close(h->device);
+	if (h->group >= 0)
+		close(h->group);
+	if (h->container >= 0)
+		close(h->container);
+	h->device = h->group = h->container = -1;
+}
+
+/* Open an already bound function; returns 0 or the failing step's -errno */
+static inline int pci_handle_open(struct pci_handle *h)
+{
+	int ret, tries;
+
+	h->container = h->group = h->device = -1;
+	vfio_modprobe("vfio_iommu_type1");
+	vfio_modprobe("vfio_mock");
+	ret = vfio_open_container();
+	if (ret < 0)
+		goto err;
+	h->container = ret;
+	ret = pci_group_of(h->bdf);
+	if (ret < 0)
+		goto err;
+	ret = vfio_open_group(ret);
+	if (ret < 0)
+		goto err;
+	h->group = ret;
+	ret = vfio_group_set_container(h->group, h->container);
+	if (ret < 0)
+		goto err;
+	h->iommu_type = pci_iommu_type(h->container);
+	ret = vfio_ioctl(h->container, VFIO_SET_IOMMU, h->iommu_type);
+	if (ret < 0)
+		goto err;
+	/* -EAGAIN: the function was busy for its reset at open; retry. */
+	for (tries = 0; tries < 20; tries++) {
+		ret = vfio_ioctl(h->group, VFIO_GROUP_GET_DEVICE_FD, h->bdf);
+		if (ret != -EAGAIN)
+			break;
+		usleep(100000);
+	}
+	if (ret < 0)
+		goto err;
+	h->device = ret;
+	return 0;
+err:
+	pci_handle_close(h);
+	return ret;
+}
+
+/* Bind BDF to vfio-pci and open it. */
+static inline int pci_handle_setup(struct pci_handle *h, const char *bdf)
+{
+	int ret;
+
+	snprintf(h->bdf, sizeof(h->bdf), "%s", bdf);
+	h->container = h->group = h->device = -1;
+	ret = pci_bind_vfio(bdf, h->old_driver, sizeof(h->old_driver));
+	if (ret)
+		return ret;
+	return pci_handle_open(h);
+}
+
+static inline void pci_handle_teardown(struct pci_handle *h)
+{
+	pci_handle_close(h);
+	pci_unbind_vfio(h->bdf, h->old_driver);
+}
+
+static inline int pci_cfg_read(int fd, off_t off, void *buf, size_t len)
+{
+	ssize_t ret = pread(fd, buf, len, REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX) + off);
+
+	return ret < 0 ? -errno : (int)ret;
+}
+
+static inline int pci_cfg_write(int fd, off_t off, const void *buf,
+				size_t len)
+{
+	ssize_t ret = pwrite(fd, buf, len, REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX) + off);
+
+	return ret < 0 ? -errno : (int)ret;
+}
+
+static inline unsigned int pci_cfg_read32(int fd, off_t off)
+{
+	unsigned int val = ~0U;
+
+	pci_cfg_read(fd, off, &val, 4);
+	return val;
+}
+
+static inline unsigned short pci_cfg_read16(int fd, off_t off)
+{
+	unsigned short val = 0xffff;
+
+	pci_cfg_read(fd, off, &val, 2);
+	return val;
+}
+
+static inline unsigned char pci_cfg_read8(int fd, off_t off)
+{
+	unsigned char val = 0xff;
+
+	pci_cfg_read(fd, off, &val, 1);
+	return val;
+}
+
+static inline int pci_region_info(int fd, unsigned int index,
+				  struct vfio_region_info *info, size_t argsz)
+{
+	memset(info, 0, argsz);
+	info->argsz = argsz;
+	info->index = index;
+	return vfio_ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info);
+}
+
+/* SET_IRQS with eventfds (fds may be NULL for DATA_NONE requests). */
+static inline int pci_set_irqs(int fd, unsigned int index, unsigned int flags,
+			       unsigned int start, unsigned int count,
+			       const void *data, size_t data_len)
+{
+	char buf[sizeof(struct vfio_irq_set) + 1024];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	set->argsz = sizeof(*set) + data_len;
+	set->flags = flags;
+	set->index = index;
+	set->start = start;
+	set->count = count;
+	if (data_len)
+		memcpy(set->data, data, data_len);
+	return vfio_ioctl(fd, VFIO_DEVICE_SET_IRQS, set);
+}
+
+/* Wait up to MS milliseconds for an eventfd; returns its count or 0. */
+static inline unsigned long long pci_eventfd_wait(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	unsigned long long cnt = 0;
+
+	if (poll(&p, 1, ms) == 1 && read(efd, &cnt, sizeof(cnt)) == sizeof(cnt))
+		return cnt;
+	return 0;
+}
+
+#endif /* __PCI_TEST_UTIL_H */

@@ -22,10 +22,16 @@ LINUX_SOURCE := /usr/src/linux-source-6.1.tar.xz
 # The modules we build.  Debian's config has most of them =m already; they
 # are given here so the same Kbuild files work on kernels that do not.
 VFIO_CONFIG := CONFIG_VFIO=m CONFIG_VFIO_MOCK=m
-VFIO_CONFIG += CONFIG_VFIO_IOMMU_TYPE1=m
-VFIO_CONFIG_OFF := $(if $(wildcard drivers/vfio/pci/Makefile),,CONFIG_VFIO_PCI= CONFIG_VFIO_PCI_CORE=)
-VFIO_CONFIG_OFF += $(if $(wildcard drivers/vfio/mdev/Makefile),,CONFIG_VFIO_MDEV=)
-VFIO_CONFIG_OFF += $(if $(wildcard drivers/vfio/virqfd.c),,CONFIG_VFIO_VIRQFD=)
+VFIO_CONFIG += CONFIG_VFIO_IOMMU_TYPE1=m CONFIG_VFIO_VIRQFD=m
+VFIO_CONFIG += CONFIG_VFIO_PCI_CORE=m CONFIG_VFIO_PCI=m
+VFIO_CONFIG_OFF := $(if $(wildcard drivers/vfio/mdev/Makefile),,CONFIG_VFIO_MDEV=)
+VFIO_CFLAGS :=
+# A kernel built without VFIO (Debian's s390x) has none of our options in
+# its autoconf.h: the one the C code tests is defined here.
+ifeq ($(ARCH),s390)
+VFIO_CONFIG += CONFIG_VFIO_PCI_ZDEV_KVM=y
+VFIO_CFLAGS += -DCONFIG_VFIO_PCI_ZDEV_KVM=1
+endif
 
 # Our include/ comes before the kernel's, so its VFIO headers win.
 KBUILD_ARGS := -C $(KDIR) M=$(TOP) \
@@ -35,8 +41,9 @@ ifeq ($(CI),true)
 WERROR ?= 1
 endif
 ifeq ($(WERROR),1)
-KBUILD_ARGS += KCFLAGS=-Werror
+VFIO_CFLAGS += -Werror
 endif
+KBUILD_ARGS += KCFLAGS="$(strip $(VFIO_CFLAGS))"
 
 .PHONY: all modules deps selftests check demo install checkpatch sparse \
 	clean check-s390

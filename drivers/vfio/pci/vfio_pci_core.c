@@ -120,18 +120,25 @@ int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
 		return rc;
 
 	rc = core_enable_and_snapshot(vdev);
-	if (!rc) {
-		core_intx_setup(vdev);
-		rc = vfio_pci_config_init(vdev);
-		if (!rc) {
-			core_msix_locate(vdev);
-			return 0;
-		}
-		/* Undo core_enable_and_snapshot(). */
-		kfree(vdev->pci_saved_state);
-		vdev->pci_saved_state = NULL;
-		pci_disable_device(vdev->pdev);
-	}
+	if (rc)
+		goto out_pm;
+	core_intx_setup(vdev);
+	rc = vfio_pci_config_init(vdev);
+	if (rc)
+		goto out_disable;
+	core_msix_locate(vdev);
+	rc = vfio_pci_zdev_open(vdev);
+	if (rc)
+		goto out_config;
+	return 0;
+
+out_config:
+	vfio_pci_config_exit(vdev);
+out_disable:
+	kfree(vdev->pci_saved_state);
+	vdev->pci_saved_state = NULL;
+	pci_disable_device(vdev->pdev);
+out_pm:
 	vfio_pci_pm_put(vdev);
 	return rc;
 }
@@ -190,6 +197,8 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 
 	core_restore_and_reset(vdev);
 	vfio_pci_dev_set_try_reset(vdev->vdev.dev_set);
+	/* Only now is the function quiet enough to leave its VM. */
+	vfio_pci_zdev_close(vdev);
 	vfio_pci_pm_put(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_disable);

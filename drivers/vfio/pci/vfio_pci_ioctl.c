@@ -10,25 +10,6 @@
 
 #include "vfio_pci_priv.h"
 
-static long ioctl_get_info(struct vfio_pci_core_device *vdev,
-			   void __user *arg)
-{
-	size_t minsz = offsetofend(struct vfio_device_info, num_irqs);
-	struct vfio_device_info info;
-
-	if (copy_from_user(&info, arg, minsz))
-		return -EFAULT;
-	if (info.argsz < minsz)
-		return -EINVAL;
-
-	info.flags = VFIO_DEVICE_FLAGS_PCI;
-	if (vdev->reset_works)
-		info.flags |= VFIO_DEVICE_FLAGS_RESET;
-	info.num_regions = VFIO_PCI_NUM_REGIONS + vdev->num_regions;
-	info.num_irqs = VFIO_PCI_NUM_IRQS;
-	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
-}
-
 /* Whether a ROM image answers; needs memory decode to look. */
 static bool rom_present(struct vfio_pci_core_device *vdev)
 {
@@ -130,30 +111,64 @@ static int region_info_fill(struct vfio_pci_core_device *vdev,
 }
 
 /*
- * Place the capability chain right after the fixed part of the reply, or,
- * when the user's buffer cannot hold it, report the size it would need
- * (argsz) with no chain, so that userspace can retry.
+ * Device and region info end alike: the capability chain goes right after
+ * the fixed part of the reply, or, when the user's buffer cannot hold it,
+ * only the size it would need is reported (argsz) with no chain, so that
+ * userspace can retry.
  */
-static int region_info_put_caps(struct vfio_region_info *info,
-				struct vfio_info_cap *caps, void __user *tail)
+static int info_put_caps(struct vfio_info_cap *caps, size_t fixed,
+			 u32 *argsz, u32 *cap_offset, void __user *tail)
 {
-	size_t needed = sizeof(*info) + caps->size;
+	size_t needed = fixed + caps->size;
 
-	if (!caps->size)
-		return 0;
-
-	info->flags |= VFIO_REGION_INFO_FLAG_CAPS;
-	if (info->argsz < needed) {
-		info->cap_offset = 0;
-		info->argsz = needed;
+	if (*argsz < needed) {
+		*cap_offset = 0;
+		*argsz = needed;
 		return 0;
 	}
 	/* Chain offsets become relative to the start of the reply. */
-	vfio_info_cap_shift(caps, sizeof(*info));
+	vfio_info_cap_shift(caps, fixed);
 	if (copy_to_user(tail, caps->buf, caps->size))
 		return -EFAULT;
-	info->cap_offset = sizeof(*info);
+	*cap_offset = fixed;
 	return 0;
+}
+
+static long ioctl_get_info(struct vfio_pci_core_device *vdev,
+			   struct vfio_device_info __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_device_info, num_irqs);
+	size_t capsz = offsetofend(struct vfio_device_info, cap_offset);
+	struct vfio_info_cap caps = { .buf = NULL, .size = 0 };
+	struct vfio_device_info info;
+	long ret;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	info.flags = VFIO_DEVICE_FLAGS_PCI;
+	if (vdev->reset_works)
+		info.flags |= VFIO_DEVICE_FLAGS_RESET;
+	info.num_regions = VFIO_PCI_NUM_REGIONS + vdev->num_regions;
+	info.num_irqs = VFIO_PCI_NUM_IRQS;
+	/* Callers that predate cap_offset get the reply they knew. */
+	if (info.argsz >= capsz) {
+		minsz = capsz;
+		info.cap_offset = 0;
+	}
+
+	ret = vfio_pci_zdev_info_caps(vdev, &caps);
+	if (!ret && caps.size) {
+		info.flags |= VFIO_DEVICE_FLAGS_CAPS;
+		ret = info_put_caps(&caps, sizeof(info), &info.argsz,
+				    &info.cap_offset, arg + 1);
+	}
+	if (!ret && copy_to_user(arg, &info, minsz))
+		ret = -EFAULT;
+	kfree(caps.buf);
+	return ret;
 }
 
 static long ioctl_get_region_info(struct vfio_pci_core_device *vdev,
@@ -170,8 +185,11 @@ static long ioctl_get_region_info(struct vfio_pci_core_device *vdev,
 		return -EINVAL;
 
 	ret = region_info_fill(vdev, &info, &caps);
-	if (!ret)
-		ret = region_info_put_caps(&info, &caps, arg + 1);
+	if (!ret && caps.size) {
+		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		ret = info_put_caps(&caps, sizeof(info), &info.argsz,
+				    &info.cap_offset, arg + 1);
+	}
 	if (!ret && copy_to_user(arg, &info, minsz))
 		ret = -EFAULT;
 	kfree(caps.buf);

@@ -31,6 +31,29 @@ static bool msi_active(struct vfio_pci_core_device *vdev, unsigned int index)
 	return vdev->irq_type == index && vdev->ctx;
 }
 
+/*
+ * Posting vectors straight to a vCPU needs the IRQ bypass manager, which a
+ * kernel without KVM interrupt posting (s390's) may not have; the eventfd
+ * path works without it.
+ */
+static void msi_bypass_add(struct vfio_pci_core_device *vdev, int vec)
+{
+	struct vfio_pci_irq_ctx *ctx = &vdev->ctx[vec];
+
+	if (!IS_ENABLED(CONFIG_IRQ_BYPASS_MANAGER))
+		return;
+	ctx->producer.token = ctx->trigger;
+	ctx->producer.irq = pci_irq_vector(vdev->pdev, vec);
+	if (irq_bypass_register_producer(&ctx->producer))
+		pci_dbg(vdev->pdev, "no IRQ bypass for vector %d\n", vec);
+}
+
+static void msi_bypass_del(struct vfio_pci_irq_ctx *ctx)
+{
+	if (IS_ENABLED(CONFIG_IRQ_BYPASS_MANAGER))
+		irq_bypass_unregister_producer(&ctx->producer);
+}
+
 /* Detach the eventfd of vector @vec, if any. */
 static void msi_vector_release(struct vfio_pci_core_device *vdev, int vec)
 {
@@ -38,7 +61,7 @@ static void msi_vector_release(struct vfio_pci_core_device *vdev, int vec)
 
 	if (!ctx->trigger)
 		return;
-	irq_bypass_unregister_producer(&ctx->producer);
+	msi_bypass_del(ctx);
 	free_irq(pci_irq_vector(vdev->pdev, vec), ctx->trigger);
 	eventfd_ctx_put(ctx->trigger);
 	ctx->trigger = NULL;
@@ -74,12 +97,7 @@ static int msi_vector_attach(struct vfio_pci_core_device *vdev, int vec,
 	if (ret)
 		goto err_trigger;
 	ctx->trigger = trigger;
-
-	ctx->producer.token = trigger;
-	ctx->producer.irq = irq;
-	/* Without bypass the eventfd path still works; just say so. */
-	if (irq_bypass_register_producer(&ctx->producer))
-		pci_dbg(vdev->pdev, "no IRQ bypass for vector %d\n", vec);
+	msi_bypass_add(vdev, vec);
 	return 0;
 
 err_trigger:

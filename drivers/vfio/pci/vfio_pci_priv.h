@@ -145,4 +145,27 @@ void vfio_pci_vf_token_user_add(struct vfio_pci_core_device *vdev, int val);
 int vfio_pci_feature_vf_token(struct vfio_pci_core_device *vdev, u32 flags,
 			      void __user *arg, size_t argsz);
 
+/* vfio_pci_zdev.c: s390 zPCI properties and KVM registration */
+#ifdef CONFIG_VFIO_PCI_ZDEV_KVM
+int vfio_pci_zdev_info_caps(struct vfio_pci_core_device *vdev,
+			    struct vfio_info_cap *caps);
+int vfio_pci_zdev_open(struct vfio_pci_core_device *vdev);
+void vfio_pci_zdev_close(struct vfio_pci_core_device *vdev);
+#else
+static inline int vfio_pci_zdev_info_caps(struct vfio_pci_core_device *vdev,
+					  struct vfio_info_cap *caps)
+{
+	return 0;
+}
+
+static inline int vfio_pci_zdev_open(struct vfio_pci_core_device *vdev)
+{
+	return 0;
+}
+
+static inline void vfio_pci_zdev_close(struct vfio_pci_core_device *vdev)
+{
+}
+#endif
+
 #endif /* VFIO_PCI_PRIV_H */

@@ -40,6 +40,9 @@ static inline int pci_bind_vfio(const char *bdf, char *old, size_t size)
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t len;
 
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	if (access(path, F_OK))
+		return -ENODEV;	/* not on this machine (or architecture) */
 	if (vfio_modprobe("vfio-pci"))
 		return -ENOENT;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);

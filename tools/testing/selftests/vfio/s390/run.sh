@@ -35,7 +35,7 @@ make -s -k -C "$tree/tools/testing/selftests/vfio" OUTPUT="$out/selftests" \
 plan=$out/plan
 : > "$plan"
 for t in $(make -s -C "$tree/tools/testing/selftests/vfio" print-tests); do
-	[ -z "${1:-}" ] || [ "$t" = "$1" ] || continue
+	[ -z "$*" ] || [[ " $* " == *" $t "* ]] || continue
 	if [ -e "$out/selftests/$t" ]; then
 		echo "$t 180" >> "$plan"
 	else

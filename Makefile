@@ -23,8 +23,9 @@ LINUX_SOURCE := /usr/src/linux-source-6.1.tar.xz
 # are given here so the same Kbuild files work on kernels that do not.
 VFIO_CONFIG := CONFIG_VFIO=m CONFIG_VFIO_MOCK=m
 VFIO_CONFIG += CONFIG_VFIO_IOMMU_TYPE1=m CONFIG_VFIO_VIRQFD=m
-VFIO_CONFIG += CONFIG_VFIO_PCI_CORE=m CONFIG_VFIO_PCI=m
-VFIO_CONFIG_OFF := $(if $(wildcard drivers/vfio/mdev/Makefile),,CONFIG_VFIO_MDEV=)
+VFIO_CONFIG += CONFIG_VFIO_PCI_CORE=m CONFIG_VFIO_PCI=m CONFIG_VFIO_MDEV=m
+# The mdev samples are modules of ours too: the tests load them.
+VFIO_CONFIG += CONFIG_SAMPLE_VFIO_MDEV_MCOUNTER=m CONFIG_SAMPLE_VFIO_MDEV_MBLIT=m
 VFIO_CFLAGS :=
 # A kernel built without VFIO (Debian's s390x) has none of our options in
 # its autoconf.h: the one the C code tests is defined here.
@@ -36,7 +37,7 @@ endif
 # Our include/ comes before the kernel's, so its VFIO headers win.
 KBUILD_ARGS := -C $(KDIR) M=$(TOP) \
 	NOSTDINC_FLAGS="-I$(TOP)/include -I$(TOP)/include/uapi" \
-	$(VFIO_CONFIG) $(VFIO_CONFIG_OFF)
+	$(VFIO_CONFIG)
 ifeq ($(CI),true)
 WERROR ?= 1
 endif

@@ -42,7 +42,7 @@ modinfo=(modinfo -k "$kver")
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,root,etc/vfio-test,selftests} \
 	 "$moddir/extra" "$root/usr/lib"
 for d in lib lib64; do	# mirror a merged-/usr host for dynamic binaries
-	[ -L "/$d" ] && ln -s "usr/$d" "$root/$d"
+	[ -L "/$d" ] && mkdir -p "$root/usr/$d" && ln -s "usr/$d" "$root/$d"
 done
 
 [ -n "$busybox" ] || busybox=$(command -v busybox)

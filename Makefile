@@ -8,6 +8,7 @@
 #   make check T=name    run one test program (e.g. T=group_test)
 #   make check-s390      the suite on s390x only (make check runs it too)
 #   make demo            the main job: a device through our stack to a client
+#   make check-mdev-qemu QEMU in the VM hands an mdev to an inner guest
 #   make install         install the modules over Debian's (updates/)
 #   make checkpatch | sparse | clean
 
@@ -47,7 +48,7 @@ endif
 KBUILD_ARGS += KCFLAGS="$(strip $(VFIO_CFLAGS))"
 
 .PHONY: all modules deps selftests check demo install checkpatch sparse \
-	clean check-s390
+	clean check-s390 check-mdev-qemu
 
 all: modules
 
@@ -92,6 +93,9 @@ GUEST_MODULES := kvm kvm_amd kvm_intel nvme e1000 virtio_net virtio_pci \
 T ?=
 # The s390x run is part of make check; CHECK_S390=0 leaves it out.
 CHECK_S390 ?= 1
+# So is QEMU driving an mdev in a nested guest (its own VM run, when T is
+# empty); CHECK_MDEV_QEMU=0 leaves it out.
+CHECK_MDEV_QEMU ?= 1
 
 check: modules selftests
 	@mkdir -p $(BUILD)/check
@@ -116,6 +120,11 @@ check: modules selftests
 		sed -E 's/^VFIOTEST (BEGIN|END) /&s390x:/' \
 			$(BUILD)/s390x/all.log >> $(BUILD)/check/all.log; \
 	 fi; \
+	 if [ "$(CHECK_MDEV_QEMU)" != 0 ] && [ -z "$(T)" ]; then \
+		$(SELFTESTS)/mdev_qemu/run.sh $(BUILD)/mdev-qemu $(KVER) \
+			$(OUR_KOS) > $(BUILD)/check/mdev-qemu.out 2>&1; \
+		cat $(BUILD)/mdev-qemu/all.log >> $(BUILD)/check/all.log; \
+	 fi; \
 	 grep -E '^(VFIOTEST|not ok|# FAIL)|^#.*Expected' $(BUILD)/check/all.log; \
 	 python3 $(VM)/tap-summary.py $(BUILD)/check/all.log && [ $$rc = 0 ]
 
@@ -135,6 +144,10 @@ demo: modules selftests
 		grep -vE '^\[ *[0-9]+\.[0-9]+\]' > $(BUILD)/demo/out.log; \
 	 cat $(BUILD)/demo/out.log; \
 	 python3 $(VM)/tap-summary.py $(BUILD)/demo/out.log && [ $$rc = 0 ]
+
+# Part of a full make check; alone, with its own log.
+check-mdev-qemu: modules
+	@$(SELFTESTS)/mdev_qemu/run.sh $(BUILD)/mdev-qemu $(KVER) $(OUR_KOS)
 
 # s390x: cross build, and a run in Debian's s390x kernel under TCG.
 check-s390: deps

@@ -9,6 +9,7 @@
  * instance is open.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "../kselftest_harness.h"
@@ -21,7 +22,7 @@
 struct pending {
 	pthread_t thread;
 	unsigned int n;		/* instance to remove, for remove_thread */
-	volatile bool done;
+	atomic_bool done;
 	int ret;
 };
 
@@ -81,6 +82,21 @@ static bool instance_dir_exists(unsigned int n)
 	snprintf(path, sizeof(path), "/sys/devices/platform/" PARENT "/%s",
 		 uuid);
 	return access(path, F_OK) == 0;
+}
+
+/* Instances on the mdev bus, of any parent. */
+static int count_bus_instances(void)
+{
+	struct dirent *e;
+	DIR *d = opendir(MDEV_BUS_DEVICES);
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 FIXTURE(lifecycle) {
@@ -226,6 +242,73 @@ TEST_F(lifecycle, unbind_parent_while_open)
 	ASSERT_EQ(0, vfio_write_file(PARENT_DRIVER "/bind", PARENT));
 	EXPECT_EQ(4, mdev_available(PARENT, BASIC));
 	EXPECT_EQ(0, mdev_create(PARENT, BASIC, 24));
+}
+
+/* A thread creating and removing one instance over and over. */
+struct churner {
+	pthread_t thread;
+	unsigned int n;
+	atomic_bool *stop;
+	int rounds;
+	int unexpected;		/* an errno no racing request may see */
+};
+
+static bool expected_while_withdrawn(int ret)
+{
+	/* The parent refuses, or its files are already gone. */
+	return !ret || ret == -ENODEV || ret == -ENOENT;
+}
+
+static void *churn_thread(void *arg)
+{
+	struct churner *c = arg;
+	int ret;
+
+	while (!*c->stop) {
+		ret = mdev_create(PARENT, BASIC, c->n);
+		if (!expected_while_withdrawn(ret))
+			c->unexpected = ret;
+		if (!ret) {
+			ret = mdev_remove(c->n);
+			if (!expected_while_withdrawn(ret))
+				c->unexpected = ret;
+		}
+		c->rounds++;
+	}
+	return NULL;
+}
+
+/*
+ * Withdrawing a parent while creations and removals race with it: each
+ * either completes or is refused, and nothing is left behind.
+ */
+TEST_F(lifecycle, unbind_racing_churn)
+{
+	atomic_bool stop = false;
+	struct churner c[3];	/* the budget left beside the fixture's */
+	unsigned int i;
+
+	vfio_mock_handle_close(&self->h);
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		c[i] = (struct churner){ .n = 40 + i, .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&c[i].thread, NULL, churn_thread,
+					    &c[i]));
+	}
+	usleep(200000);
+	EXPECT_EQ(0, vfio_write_file(PARENT_DRIVER "/unbind", PARENT));
+	usleep(100000);
+	stop = true;
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		pthread_join(c[i].thread, NULL);
+		EXPECT_EQ(0, c[i].unexpected) TH_LOG("churner %u", i);
+		EXPECT_LT(0, c[i].rounds);
+	}
+	EXPECT_EQ(0, count_bus_instances());
+	EXPECT_NE(0, access("/sys/devices/platform/" PARENT
+			    "/mdev_supported_types", F_OK));
+
+	ASSERT_EQ(0, vfio_write_file(PARENT_DRIVER "/bind", PARENT));
+	EXPECT_EQ(4, mdev_available(PARENT, BASIC));
 }
 
 TEST_HARNESS_MAIN

@@ -8,6 +8,7 @@
 #define __MDEV_TEST_UTIL_H
 
 #include <dirent.h>
+#include <endian.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 
@@ -178,7 +179,11 @@ static inline long long mdev_region_offset(int device, unsigned int index)
 	return ret < 0 ? ret : (long long)info.offset;
 }
 
-/* 32-bit access to a region at OFF; -errno on failure. */
+/*
+ * 32-bit access to a region at OFF; -errno on failure.  Like PCI, the
+ * samples' registers and config space are little-endian whatever the
+ * host (s390x is big-endian).
+ */
 static inline int mdev_read32(int device, unsigned int index, __u64 off,
 			      __u32 *val)
 {
@@ -188,6 +193,7 @@ static inline int mdev_read32(int device, unsigned int index, __u64 off,
 		return base;
 	if (pread(device, val, 4, base + off) != 4)
 		return -errno;
+	*val = le32toh(*val);
 	return 0;
 }
 
@@ -198,6 +204,7 @@ static inline int mdev_write32(int device, unsigned int index, __u64 off,
 
 	if (base < 0)
 		return base;
+	val = htole32(val);
 	if (pwrite(device, &val, 4, base + off) != 4)
 		return -errno;
 	return 0;

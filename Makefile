@@ -9,6 +9,7 @@
 #   make check-s390      the suite on s390x only (make check runs it too)
 #   make demo            the main job: a device through our stack to a client
 #   make check-mdev-qemu QEMU in the VM hands an mdev to an inner guest
+#   make check-pci-qemu  QEMU in the VM passes the NVMe to an inner guest
 #   make install         install the modules over Debian's (updates/)
 #   make checkpatch | sparse | clean
 
@@ -48,7 +49,7 @@ endif
 KBUILD_ARGS += KCFLAGS="$(strip $(VFIO_CFLAGS))"
 
 .PHONY: all modules deps selftests check demo install checkpatch sparse \
-	clean check-s390 check-mdev-qemu
+	clean check-s390 check-mdev-qemu check-pci-qemu
 
 all: modules
 
@@ -93,9 +94,11 @@ GUEST_MODULES := kvm kvm_amd kvm_intel nvme e1000 virtio_net virtio_pci \
 T ?=
 # The s390x run is part of make check; CHECK_S390=0 leaves it out.
 CHECK_S390 ?= 1
-# So is QEMU driving an mdev in a nested guest (its own VM run, when T is
-# empty); CHECK_MDEV_QEMU=0 leaves it out.
-CHECK_MDEV_QEMU ?= 1
+# So are the nested QEMU clients, each its own VM run (when T is empty):
+# QEMU driving an mdev, and QEMU passing the NVMe to a KVM guest.
+# CHECK_NESTED=0 leaves them out.
+CHECK_NESTED ?= 1
+NESTED := mdev_qemu pci_qemu
 
 check: modules selftests
 	@mkdir -p $(BUILD)/check
@@ -120,34 +123,24 @@ check: modules selftests
 		sed -E 's/^VFIOTEST (BEGIN|END) /&s390x:/' \
 			$(BUILD)/s390x/all.log >> $(BUILD)/check/all.log; \
 	 fi; \
-	 if [ "$(CHECK_MDEV_QEMU)" != 0 ] && [ -z "$(T)" ]; then \
-		$(SELFTESTS)/mdev_qemu/run.sh $(BUILD)/mdev-qemu $(KVER) \
-			$(OUR_KOS) > $(BUILD)/check/mdev-qemu.out 2>&1; \
-		cat $(BUILD)/mdev-qemu/all.log >> $(BUILD)/check/all.log; \
+	 if [ "$(CHECK_NESTED)" != 0 ] && [ -z "$(T)" ]; then \
+		for t in $(NESTED); do \
+			$(SELFTESTS)/$$t/run.sh $(BUILD)/$$t $(KVER) \
+				$(OUR_KOS) > $(BUILD)/check/$$t.out 2>&1; \
+			cat $(BUILD)/$$t/all.log >> $(BUILD)/check/all.log; \
+		done; \
 	 fi; \
 	 grep -E '^(VFIOTEST|not ok|# FAIL)|^#.*Expected' $(BUILD)/check/all.log; \
 	 python3 $(VM)/tap-summary.py $(BUILD)/check/all.log && [ $$rc = 0 ]
 
-# The demo reuses the test VM with a plan of one script.
-demo: modules selftests
-	@mkdir -p $(BUILD)/demo
-	@echo "demo.sh 600" > $(BUILD)/demo/plan
-	@$(VM)/mkinitramfs.sh -o $(BUILD)/demo/initramfs.gz -k $(KVER) \
-		-i $(VM)/init.sh $(addprefix -O ,$(OUR_KOS)) \
-		$(addprefix -m ,$(GUEST_MODULES)) \
-		-f $(BUILD)/demo/plan:/etc/vfio-test/plan \
-		-f $(VM)/demo.sh:/selftests/demo.sh \
-		-f $(BUILD)/selftests/kvm_test:/selftests/kvm_test
-	@$(VM)/run-vm.sh -k /boot/vmlinuz-$(KVER) \
-		-i $(BUILD)/demo/initramfs.gz -l $(BUILD)/demo/console.log; \
-	 rc=$$?; tr -d '\r' < $(BUILD)/demo/console.log | \
-		grep -vE '^\[ *[0-9]+\.[0-9]+\]' > $(BUILD)/demo/out.log; \
-	 cat $(BUILD)/demo/out.log; \
-	 python3 $(VM)/tap-summary.py $(BUILD)/demo/out.log && [ $$rc = 0 ]
+# The demo: QEMU in the test VM passes the NVMe through our vfio-pci to
+# a nested KVM guest that reads a known pattern from the disk.
+demo: modules
+	@$(SELFTESTS)/pci_qemu/run.sh $(BUILD)/pci_qemu $(KVER) $(OUR_KOS)
 
-# Part of a full make check; alone, with its own log.
-check-mdev-qemu: modules
-	@$(SELFTESTS)/mdev_qemu/run.sh $(BUILD)/mdev-qemu $(KVER) $(OUR_KOS)
+# Part of a full make check; alone, with their own logs.
+check-mdev-qemu check-pci-qemu: check-%-qemu: modules
+	@$(SELFTESTS)/$*_qemu/run.sh $(BUILD)/$*_qemu $(KVER) $(OUR_KOS)
 
 # s390x: cross build, and a run in Debian's s390x kernel under TCG.
 check-s390: deps

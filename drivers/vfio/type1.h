@@ -19,7 +19,9 @@
 #include <linux/rbtree.h>
 #include <linux/xarray.h>
 
+struct vfio_bitmap;
 struct vfio_device;
+struct vfio_info_cap;
 
 /**
  * struct type1_run - physically contiguous pinned pages of a mapping
@@ -45,7 +47,9 @@ struct type1_run {
  * @nr_runs: entries used in @runs
  * @max_runs: entries allocated in @runs
  * @pins: pages pinned for emulated-IOMMU devices: page index within the
- *        mapping -> pin count (as an xarray value)
+ *        mapping -> struct type1_pin
+ * @bitmap: while the instance tracks dirty pages, one bit per
+ *          1 << type1.dirty_shift bytes: known dirty since the last report
  */
 struct type1_dma {
 	struct rb_node node;
@@ -58,6 +62,7 @@ struct type1_dma {
 	unsigned long nr_runs;
 	unsigned long max_runs;
 	struct xarray pins;
+	unsigned long *bitmap;
 };
 
 /**
@@ -99,6 +104,9 @@ struct type1_group {
  * @dma_avail: mappings still allowed (dma_entry_limit)
  * @v2: VFIO_TYPE1v2_IOMMU semantics (unmaps never split a mapping)
  * @nesting: VFIO_TYPE1_NESTING_IOMMU was asked for
+ * @dirty_tracking: VFIO_IOMMU_DIRTY_PAGES_FLAG_START is in force; every
+ *                  mapping has a bitmap
+ * @dirty_shift: log2 of the bytes one bit of those bitmaps stands for
  */
 struct type1 {
 	struct mutex notify_lock;	/* see the kernel-doc above */
@@ -112,6 +120,8 @@ struct type1 {
 	unsigned int dma_avail;
 	bool v2;
 	bool nesting;
+	bool dirty_tracking;
+	unsigned int dirty_shift;
 };
 
 /**
@@ -133,6 +143,8 @@ extern unsigned int type1_dma_entry_limit;
 /* type1_dma.c */
 struct type1_dma *type1_find_dma(struct type1 *t, dma_addr_t start,
 				 size_t size);
+struct rb_node *type1_first_from(struct type1 *t, dma_addr_t start);
+bool type1_covers_whole(struct type1 *t, dma_addr_t iova, u64 size);
 long type1_map_dma(struct type1 *t, void __user *arg);
 long type1_unmap_dma(struct type1 *t, void __user *arg);
 int type1_dma_pin_all(struct type1_dma *dma);
@@ -141,6 +153,19 @@ void type1_dma_unmap_domain(struct type1_dma *dma, struct type1_domain *d);
 void type1_dma_unpin_runs(struct type1_dma *dma);
 void type1_remove_dma(struct type1 *t, struct type1_dma *dma);
 int type1_account(struct mm_struct *mm, long npages);
+
+/* type1_dirty.c */
+long type1_dirty_pages(struct type1 *t, void __user *arg);
+int type1_dirty_add_cap(struct type1 *t, struct vfio_info_cap *caps);
+int type1_dirty_alloc(struct type1 *t, struct type1_dma *dma);
+void type1_dirty_free(struct type1_dma *dma);
+void type1_dirty_mark(struct type1 *t, struct type1_dma *dma, dma_addr_t iova,
+		      size_t len);
+void type1_dirty_mark_all(struct type1 *t);
+int type1_dirty_report(struct type1 *t, struct type1_dma *dma,
+		       u64 __user *ubitmap, dma_addr_t base);
+int type1_dirty_check_bitmap(struct vfio_bitmap *bm, u64 size);
+bool type1_dirty_pgsize_ok(struct type1 *t, struct vfio_bitmap *bm);
 
 /* type1_domain.c */
 int type1_attach_iommu_group(struct type1 *t, struct iommu_group *group);

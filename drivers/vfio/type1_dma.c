@@ -76,10 +76,18 @@ struct type1_dma *type1_find_dma(struct type1 *t, dma_addr_t start,
 	return NULL;
 }
 
-/* The lowest mapping that ends at or after @start. */
-static struct rb_node *type1_first_from(struct type1 *t, dma_addr_t start)
+/**
+ * type1_first_from - the lowest mapping that ends at or after an IOVA
+ * @t: the instance, locked
+ * @start: the IOVA
+ *
+ * Return: its node in type1.dmas, or NULL.
+ */
+struct rb_node *type1_first_from(struct type1 *t, dma_addr_t start)
 {
 	struct rb_node *node = t->dmas.rb_node, *found = NULL;
+
+	lockdep_assert_held(&t->lock);
 
 	while (node) {
 		struct type1_dma *dma = rb_entry(node, struct type1_dma, node);
@@ -92,6 +100,28 @@ static struct rb_node *type1_first_from(struct type1 *t, dma_addr_t start)
 		}
 	}
 	return found;
+}
+
+/**
+ * type1_covers_whole - whether a range cuts no mapping in two
+ * @t: the instance, locked
+ * @iova: first IOVA of the range
+ * @size: bytes, at least 1, without wrapping
+ *
+ * v2 unmaps and dirty bitmaps work on whole mappings only.
+ *
+ * Return: true if no mapping starts before the range and reaches into
+ * it, nor starts inside it and reaches beyond.
+ */
+bool type1_covers_whole(struct type1 *t, dma_addr_t iova, u64 size)
+{
+	struct type1_dma *dma;
+
+	dma = type1_find_dma(t, iova, 1);
+	if (dma && dma->iova != iova)
+		return false;
+	dma = type1_find_dma(t, iova + size - 1, 1);
+	return !dma || dma->iova + dma->size == iova + size;
 }
 
 static void type1_insert_dma(struct type1 *t, struct type1_dma *new)
@@ -298,6 +328,7 @@ void type1_remove_dma(struct type1 *t, struct type1_dma *dma)
 		type1_dma_unmap_domain(dma, d);
 	type1_dma_unpin_runs(dma);
 	type1_unpin_all_emulated(dma);
+	type1_dirty_free(dma);
 	rb_erase(&dma->node, &t->dmas);
 	xa_destroy(&dma->pins);
 	mmdrop(dma->mm);
@@ -420,12 +451,17 @@ long type1_map_dma(struct type1 *t, void __user *arg)
 		goto out_unlock;
 
 	dma = type1_new_dma(&map);
-	ret = dma ? type1_dma_populate(t, dma) : -ENOMEM;
+	if (!dma) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	ret = type1_dirty_alloc(t, dma);
+	if (!ret)
+		ret = type1_dma_populate(t, dma);
 	if (ret) {
-		if (dma) {
-			mmdrop(dma->mm);
-			kfree(dma);
-		}
+		type1_dirty_free(dma);
+		mmdrop(dma->mm);
+		kfree(dma);
 		goto out_unlock;
 	}
 	type1_insert_dma(t, dma);
@@ -442,23 +478,18 @@ out_unlock:
  * in are announced to the devices, and the walk restarts once they let go.
  */
 static long type1_do_unmap(struct type1 *t, dma_addr_t iova, u64 size,
-			   bool all)
+			   bool all, u64 __user *ubitmap)
 {
 	struct type1_dma *dma, *asked = NULL;
 	unsigned int retries = 0;
 	struct rb_node *node;
 	u64 unmapped = 0;
+	int ret;
 
 	lockdep_assert_held(&t->lock);
 
-	if (t->v2 && !all) {
-		dma = type1_find_dma(t, iova, 1);
-		if (dma && dma->iova != iova)
-			return -EINVAL;
-		dma = type1_find_dma(t, iova + size - 1, 1);
-		if (dma && dma->iova + dma->size != iova + size)
-			return -EINVAL;
-	}
+	if (t->v2 && !all && !type1_covers_whole(t, iova, size))
+		return -EINVAL;
 
 	node = type1_first_from(t, iova);
 	while (node) {
@@ -478,6 +509,11 @@ static long type1_do_unmap(struct type1 *t, dma_addr_t iova, u64 size,
 			node = type1_first_from(t, iova);
 			continue;
 		}
+		if (ubitmap) {
+			ret = type1_dirty_report(t, dma, ubitmap, iova);
+			if (ret)
+				return ret;
+		}
 		node = rb_next(node);
 		unmapped += dma->size;
 		type1_remove_dma(t, dma);
@@ -485,51 +521,89 @@ static long type1_do_unmap(struct type1 *t, dma_addr_t iova, u64 size,
 	return unmapped;
 }
 
+/* Checks of UNMAP_DMA made without the lock, as 6.1 orders them. */
+static int type1_unmap_args(void __user *arg,
+			    struct vfio_iommu_type1_dma_unmap *unmap,
+			    struct vfio_bitmap *bm)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+	u32 known = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
+		    VFIO_DMA_UNMAP_FLAG_ALL;
+
+	if (copy_from_user(unmap, arg, minsz))
+		return -EFAULT;
+	if (unmap->argsz < minsz || unmap->flags & ~known)
+		return -EINVAL;
+	if (!(unmap->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP))
+		return 0;
+	/* The bitmap is relative to @iova: not with ALL. */
+	if (unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL ||
+	    unmap->argsz < minsz + sizeof(*bm))
+		return -EINVAL;
+	if (copy_from_user(bm, arg + minsz, sizeof(*bm)))
+		return -EFAULT;
+	return type1_dirty_check_bitmap(bm, unmap->size);
+}
+
+/* The range of an unmap: page aligned, or everything with ALL. */
+static bool type1_unmap_range_ok(struct type1 *t,
+				 struct vfio_iommu_type1_dma_unmap *unmap)
+{
+	unsigned long pgsize = 1UL << __ffs(t->pgsize_bitmap);
+
+	lockdep_assert_held(&t->lock);
+
+	if (unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+		if (unmap->iova || unmap->size)
+			return false;
+		unmap->size = U64_MAX;
+		return true;
+	}
+	return unmap->size && !((unmap->iova | unmap->size) & (pgsize - 1)) &&
+	       unmap->iova + unmap->size - 1 >= unmap->iova &&
+	       unmap->size <= SIZE_MAX;
+}
+
 /**
  * type1_unmap_dma - VFIO_IOMMU_UNMAP_DMA
  * @t: the instance
  * @arg: user pointer to a struct vfio_iommu_type1_dma_unmap
  *
- * Writes back the number of bytes unmapped.
+ * Writes back the number of bytes unmapped, on success only (as 6.1).
+ * With GET_DIRTY_BITMAP, the dirty pages of what is unmapped go to the
+ * user's bitmap first.
  *
  * Return: 0 or a negative errno.
  */
 long type1_unmap_dma(struct type1 *t, void __user *arg)
 {
-	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
 	struct vfio_iommu_type1_dma_unmap __user *uarg = arg;
 	struct vfio_iommu_type1_dma_unmap unmap;
-	u32 known = VFIO_DMA_UNMAP_FLAG_ALL;
-	unsigned long pgsize;
-	long ret = -EINVAL;
-	bool all;
+	struct vfio_bitmap bm = {};
+	u64 __user *ubitmap = NULL;
+	long ret;
 
-	if (copy_from_user(&unmap, arg, minsz))
-		return -EFAULT;
-	/* Dirty bitmaps and vaddr invalidation are not offered yet. */
-	if (unmap.argsz < minsz || unmap.flags & ~known)
-		return -EINVAL;
-	all = unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL;
+	ret = type1_unmap_args(arg, &unmap, &bm);
+	if (ret)
+		return ret;
 
 	mutex_lock(&t->notify_lock);
 	mutex_lock(&t->lock);
-	pgsize = 1UL << __ffs(t->pgsize_bitmap);
-	if (all) {
-		if (unmap.iova || unmap.size)
-			goto out_unlock;
-		unmap.size = U64_MAX;
-	} else if (!unmap.size || (unmap.iova | unmap.size) & (pgsize - 1) ||
-		   unmap.iova + unmap.size - 1 < unmap.iova ||
-		   unmap.size > SIZE_MAX) {
+	ret = -EINVAL;
+	if (!type1_unmap_range_ok(t, &unmap))
 		goto out_unlock;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+		if (!type1_dirty_pgsize_ok(t, &bm))
+			goto out_unlock;
+		ubitmap = u64_to_user_ptr((u64)(uintptr_t)bm.data);
 	}
-	ret = type1_do_unmap(t, unmap.iova, unmap.size, all);
+	ret = type1_do_unmap(t, unmap.iova, unmap.size,
+			     unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, ubitmap);
 out_unlock:
 	mutex_unlock(&t->lock);
 	mutex_unlock(&t->notify_lock);
 
-	unmap.size = ret < 0 ? 0 : ret;
-	if (put_user(unmap.size, &uarg->size))
-		return -EFAULT;
-	return ret < 0 ? ret : 0;
+	if (ret < 0)
+		return ret;
+	return put_user((u64)ret, &uarg->size) ? -EFAULT : 0;
 }

@@ -364,6 +364,8 @@ void type1_detach_iommu_group(struct type1 *t, struct iommu_group *group)
 	return;
 
 detached:
+	/* The group could write anywhere mapped: nothing says where it did. */
+	type1_dirty_mark_all(t);
 	if (list_empty(&t->domains)) {
 		for (n = rb_first(&t->dmas); n; n = rb_next(n))
 			type1_dma_unpin_runs(rb_entry(n, struct type1_dma,

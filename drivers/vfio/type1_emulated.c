@@ -157,6 +157,8 @@ int type1_pin_pages(void *data, struct iommu_group *group, dma_addr_t iova,
 			ret = type1_pin_one(t, dma, cur, &pages[i]);
 		if (ret)
 			break;
+		/* The device may write it at any time while it holds it. */
+		type1_dirty_mark(t, dma, cur, PAGE_SIZE);
 	}
 	if (ret) {
 		while (i--)
@@ -324,6 +326,8 @@ int type1_dma_rw(void *data, dma_addr_t iova, void *buf, size_t count,
 		}
 		len = min_t(u64, count, dma->iova + dma->size - iova);
 		ret = type1_rw_chunk(dma, iova, buf, len, write);
+		if (!ret && write)
+			type1_dirty_mark(t, dma, iova, len);
 		iova += len;
 		buf += len;
 		count -= len;

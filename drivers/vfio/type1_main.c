@@ -143,38 +143,48 @@ static long type1_check_extension(struct type1 *t, unsigned long ext)
 	}
 }
 
-static int type1_add_iova_caps(struct type1 *t, struct vfio_info_cap *caps)
+static int type1_add_iova_cap(struct type1 *t, struct vfio_info_cap *caps)
 {
 	struct vfio_iommu_type1_info_cap_iova_range *cap;
-	struct vfio_iommu_type1_info_dma_avail *avail;
 	struct vfio_info_cap_header *hdr;
 	struct type1_range *r;
 	size_t n = 0;
 
 	list_for_each_entry(r, &t->ranges, node)
 		n++;
-	if (n) {
-		hdr = vfio_info_cap_add(caps, struct_size(cap, iova_ranges, n),
-					VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
-					1);
-		if (IS_ERR(hdr))
-			return PTR_ERR(hdr);
-		cap = container_of(hdr, typeof(*cap), header);
-		cap->nr_iovas = n;
-		n = 0;
-		list_for_each_entry(r, &t->ranges, node) {
-			cap->iova_ranges[n].start = r->start;
-			cap->iova_ranges[n++].end = r->last;
-		}
+	if (!n)
+		return 0;	/* no limit: no capability */
+	hdr = vfio_info_cap_add(caps, struct_size(cap, iova_ranges, n),
+				VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1);
+	if (IS_ERR(hdr))
+		return PTR_ERR(hdr);
+	cap = container_of(hdr, typeof(*cap), header);
+	cap->nr_iovas = n;
+	n = 0;
+	list_for_each_entry(r, &t->ranges, node) {
+		cap->iova_ranges[n].start = r->start;
+		cap->iova_ranges[n++].end = r->last;
 	}
+	return 0;
+}
 
+/* The capability chain, in the order 6.1 builds it. */
+static int type1_add_caps(struct type1 *t, struct vfio_info_cap *caps)
+{
+	struct vfio_iommu_type1_info_dma_avail *avail;
+	struct vfio_info_cap_header *hdr;
+	int ret;
+
+	ret = type1_dirty_add_cap(t, caps);
+	if (ret)
+		return ret;
 	hdr = vfio_info_cap_add(caps, sizeof(*avail),
 				VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1);
 	if (IS_ERR(hdr))
 		return PTR_ERR(hdr);
 	avail = container_of(hdr, typeof(*avail), header);
 	avail->avail = t->dma_avail;
-	return 0;
+	return type1_add_iova_cap(t, caps);
 }
 
 static long type1_get_info(struct type1 *t, void __user *arg)
@@ -192,26 +202,28 @@ static long type1_get_info(struct type1 *t, void __user *arg)
 	mutex_lock(&t->lock);
 	info.flags = VFIO_IOMMU_INFO_PGSIZES;
 	info.iova_pgsizes = t->pgsize_bitmap;
-	ret = type1_add_iova_caps(t, &caps);
+	ret = type1_add_caps(t, &caps);
 	mutex_unlock(&t->lock);
 	if (ret)
 		return ret;
 
-	/* Old userspace knows no cap_offset: give it the fixed part only. */
+	/*
+	 * Old userspace knows no cap_offset and gets the fixed part only,
+	 * though it is told, as by 6.1, that capabilities exist.
+	 */
 	if (info.argsz >= offsetofend(struct vfio_iommu_type1_info,
 				      cap_offset)) {
 		minsz = offsetofend(struct vfio_iommu_type1_info, cap_offset);
-		info.flags |= VFIO_IOMMU_INFO_CAPS;
 		info.cap_offset = 0;
-		if (info.argsz < sizeof(info) + caps.size) {
-			info.argsz = sizeof(info) + caps.size;
-		} else {
-			vfio_info_cap_shift(&caps, sizeof(info));
-			if (copy_to_user(arg + sizeof(info), caps.buf,
-					 caps.size))
-				ret = -EFAULT;
-			info.cap_offset = sizeof(info);
-		}
+	}
+	info.flags |= VFIO_IOMMU_INFO_CAPS;
+	if (info.argsz < sizeof(info) + caps.size) {
+		info.argsz = sizeof(info) + caps.size;
+	} else {
+		vfio_info_cap_shift(&caps, sizeof(info));
+		if (copy_to_user(arg + sizeof(info), caps.buf, caps.size))
+			ret = -EFAULT;
+		info.cap_offset = sizeof(info);
 	}
 	kfree(caps.buf);
 	if (!ret && copy_to_user(arg, &info, minsz))
@@ -236,8 +248,9 @@ static long type1_ioctl(void *data, unsigned int cmd, unsigned long arg)
 		return type1_map_dma(t, uarg);
 	case VFIO_IOMMU_UNMAP_DMA:
 		return type1_unmap_dma(t, uarg);
+	case VFIO_IOMMU_DIRTY_PAGES:
+		return type1_dirty_pages(t, uarg);
 	default:
-		/* Dirty page tracking is not offered yet. */
 		return -ENOTTY;
 	}
 }

@@ -5,6 +5,7 @@
  * real IOMMU domains (the mock's PCI driver on the e1000) and the
  * dma_entry_limit parameter.
  */
+#include <stddef.h>
 #include <sys/mman.h>
 
 #include "../kselftest_harness.h"
@@ -104,9 +105,49 @@ TEST_F(emulated, extensions_and_info)
 	ASSERT_EQ(0, vfio_ioctl(c, VFIO_IOMMU_GET_INFO, &info));
 	EXPECT_TRUE(info.flags & VFIO_IOMMU_INFO_PGSIZES);
 	EXPECT_EQ(SZ_4K, info.iova_pgsizes & -info.iova_pgsizes);
+	/* Old userspace: told capabilities exist, and how much room. */
+	info.argsz = offsetof(struct vfio_iommu_type1_info, cap_offset);
+	ASSERT_EQ(0, vfio_ioctl(c, VFIO_IOMMU_GET_INFO, &info));
+	EXPECT_TRUE(info.flags & VFIO_IOMMU_INFO_CAPS);
+	EXPECT_LT(sizeof(info), info.argsz);
 	info.argsz = 4;
 	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_GET_INFO, &info));
-	EXPECT_EQ(-ENOTTY, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &info));
+	EXPECT_EQ(-ENOTTY, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES + 1, &info));
+}
+
+/* The capability @id of a GET_INFO answer, or NULL. */
+static struct vfio_info_cap_header *info_cap(struct vfio_iommu_type1_info *i,
+					     __u16 id)
+{
+	__u32 off = i->flags & VFIO_IOMMU_INFO_CAPS ? i->cap_offset : 0;
+
+	while (off) {
+		struct vfio_info_cap_header *h = (void *)((char *)i + off);
+
+		if (h->id == id)
+			return h;
+		off = h->next;
+	}
+	return NULL;
+}
+
+TEST_F(emulated, migration_cap)
+{
+	struct {
+		struct vfio_iommu_type1_info info;
+		char caps[256];
+	} i = { .info.argsz = sizeof(i) };
+	struct vfio_iommu_type1_info_cap_migration *mig;
+
+	ASSERT_EQ(0, vfio_ioctl(self->h.container, VFIO_IOMMU_GET_INFO, &i));
+	mig = (void *)info_cap(&i.info, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
+	ASSERT_NE(NULL, mig);
+	EXPECT_EQ(1, mig->header.version);
+	EXPECT_EQ(0, mig->flags);
+	EXPECT_EQ(SZ_4K, mig->pgsize_bitmap);
+	/* 2^31 bits: what 6.1 allows. */
+	EXPECT_EQ(256 * SZ_1M, mig->max_dirty_bitmap_size);
+	EXPECT_NE(NULL, info_cap(&i.info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL));
 }
 
 TEST_F(emulated, map_bad_inputs)
@@ -259,6 +300,312 @@ TEST_F(emulated, dma_rw_carries_data)
 	EXPECT_EQ(-EINVAL, vfio_ioctl(d, VFIO_MOCK_DMA_RW, &rw));
 }
 
+static int dirty_ctl(int container, __u32 flags)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = {
+		.argsz = sizeof(d), .flags = flags,
+	};
+
+	return vfio_ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &d);
+}
+
+struct dirty_get {
+	struct vfio_iommu_type1_dirty_bitmap hdr;
+	struct vfio_iommu_type1_dirty_bitmap_get range;
+};
+
+static void dirty_get_init(struct dirty_get *g, unsigned long iova,
+			   unsigned long size, __u64 *bits, __u64 bytes)
+{
+	memset(g, 0, sizeof(*g));
+	g->hdr.argsz = sizeof(*g);
+	g->hdr.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	g->range.iova = iova;
+	g->range.size = size;
+	g->range.bitmap.pgsize = SZ_4K;
+	g->range.bitmap.size = bytes;
+	g->range.bitmap.data = bits;
+}
+
+/* GET_BITMAP of [iova, iova + size) into @bits, zeroed first. */
+static int dirty_get(int container, unsigned long iova, unsigned long size,
+		     __u64 *bits, __u64 bytes)
+{
+	struct dirty_get g;
+
+	memset(bits, 0, bytes);
+	dirty_get_init(&g, iova, size, bits, bytes);
+	return vfio_ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &g);
+}
+
+struct unmap_bitmap {
+	struct vfio_iommu_type1_dma_unmap u;
+	struct vfio_bitmap bm;
+};
+
+static int unmap_dirty(int container, unsigned long iova, unsigned long size,
+		       __u64 *bits, __u64 bytes, __u64 *unmapped)
+{
+	struct unmap_bitmap ub = {
+		.u = { .argsz = sizeof(ub), .iova = iova, .size = size,
+		       .flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP },
+		.bm = { .pgsize = SZ_4K, .size = bytes, .data = bits },
+	};
+	int ret;
+
+	memset(bits, 0, bytes);
+	ret = vfio_ioctl(container, VFIO_IOMMU_UNMAP_DMA, &ub);
+	if (unmapped)
+		*unmapped = ub.u.size;
+	return ret;
+}
+
+/* The set bits of @bits, as a comma-separated list, for readable checks. */
+static const char *bits_str(const __u64 *bits, unsigned long nbits)
+{
+	static char out[512];
+	size_t len = 0;
+	unsigned long i;
+
+	out[0] = '\0';
+	for (i = 0; i < nbits && len < sizeof(out) - 16; i++)
+		if (bits[i / 64] & (1ULL << (i % 64)))
+			len += snprintf(out + len, sizeof(out) - len, "%s%lu",
+					len ? "," : "", i);
+	return out;
+}
+
+static int mock_pin(int device, unsigned long iova, unsigned long npages,
+		    __u32 flags)
+{
+	struct vfio_mock_pin pin = {
+		.argsz = sizeof(pin), .flags = flags,
+		.iova = iova, .npages = npages,
+	};
+
+	return vfio_ioctl(device, VFIO_MOCK_PIN, &pin);
+}
+
+static int mock_unpin(int device, unsigned long iova, unsigned long npages)
+{
+	struct vfio_mock_pin pin = {
+		.argsz = sizeof(pin), .iova = iova, .npages = npages,
+	};
+
+	return vfio_ioctl(device, VFIO_MOCK_UNPIN, &pin);
+}
+
+TEST_F(emulated, dirty_bad_inputs)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = { .argsz = 4 };
+	struct unmap_bitmap ub = {};
+	int c = self->h.container;
+	__u64 bits[8], done;
+	struct dirty_get g;
+
+	if (variant->type == VFIO_TYPE1_IOMMU) {
+		/* As in 6.1: v2 containers only. */
+		EXPECT_EQ(-EACCES,
+			  dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+		return;
+	}
+	ASSERT_EQ(0, map(c, self->buf, SZ_1M, 2 * SZ_1M, RW));
+
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &d));
+	EXPECT_EQ(-EFAULT, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES, NULL));
+	EXPECT_EQ(-EINVAL, dirty_ctl(c, 0));
+	EXPECT_EQ(-EINVAL, dirty_ctl(c, 1u << 3));
+	EXPECT_EQ(-EINVAL, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
+					VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	/* Not tracking: no bitmap, from either ioctl. */
+	EXPECT_EQ(-EINVAL, dirty_get(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits)));
+	EXPECT_EQ(-EINVAL, unmap_dirty(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits),
+				       &done));
+	/* Errors leave the size as it was given, as in 6.1. */
+	EXPECT_EQ(2 * SZ_1M, done);
+
+	/* STOP and START are idempotent. */
+	EXPECT_EQ(0, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	ASSERT_EQ(0, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(0, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	EXPECT_EQ(0, dirty_get(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits)));
+
+	dirty_get_init(&g, SZ_1M, 2 * SZ_1M, bits, sizeof(bits));
+	g.hdr.argsz = sizeof(g) - 1;
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &g));
+	dirty_get_init(&g, SZ_1M, 2 * SZ_1M, bits, sizeof(bits));
+	g.range.bitmap.pgsize = 2 * SZ_4K;
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &g));
+	g.range.bitmap.pgsize = 0;
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &g));
+	/* 512 pages need 64 bytes; not 0, not less, not past 256 MiB. */
+	dirty_get_init(&g, SZ_1M, 2 * SZ_1M, bits, sizeof(bits) - 8);
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &g));
+	g.range.bitmap.size = 0;
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &g));
+	g.range.bitmap.size = 256 * SZ_1M + 8;
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &g));
+	/* The range: aligned, not empty, not wrapping, whole mappings. */
+	EXPECT_EQ(-EINVAL, dirty_get(c, SZ_1M + 1, SZ_1M, bits, sizeof(bits)));
+	EXPECT_EQ(-EINVAL, dirty_get(c, SZ_1M, 0, bits, sizeof(bits)));
+	EXPECT_EQ(-EINVAL, dirty_get(c, SZ_1M, SZ_4K + 1, bits, sizeof(bits)));
+	EXPECT_EQ(-EINVAL, dirty_get(c, -SZ_4K, 2 * SZ_4K, bits, sizeof(bits)));
+	EXPECT_EQ(-EINVAL, dirty_get(c, SZ_1M, SZ_1M, bits, sizeof(bits)));
+	EXPECT_EQ(-EINVAL, dirty_get(c, 2 * SZ_1M, SZ_1M, bits, sizeof(bits)));
+	EXPECT_EQ(-EINVAL, dirty_get(c, 0, 2 * SZ_1M, bits, sizeof(bits)));
+	/* A kernel address is refused up front, a bad user one faults. */
+	dirty_get_init(&g, SZ_1M, 2 * SZ_1M, (__u64 *)-4096L, sizeof(bits));
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &g));
+	dirty_get_init(&g, SZ_1M, 2 * SZ_1M, (__u64 *)8, sizeof(bits));
+	EXPECT_EQ(-EFAULT, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &g));
+
+	/* UNMAP_DMA's bitmap: present, same page size, not with ALL. */
+	ub.u.argsz = sizeof(ub.u);
+	ub.u.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	ub.u.iova = SZ_1M;
+	ub.u.size = 2 * SZ_1M;
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &ub));
+	ub.u.argsz = sizeof(ub);
+	ub.bm = (struct vfio_bitmap){ 2 * SZ_4K, sizeof(bits), bits };
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &ub));
+	ub.bm.pgsize = SZ_4K;
+	ub.bm.size = 8;
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &ub));
+	ub.bm.size = sizeof(bits);
+	ub.u.flags |= VFIO_DMA_UNMAP_FLAG_ALL;
+	ub.u.iova = 0;
+	ub.u.size = 0;
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &ub));
+	ub.u.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
+		     VFIO_DMA_UNMAP_FLAG_VADDR;
+	ub.u.iova = SZ_1M;
+	ub.u.size = 2 * SZ_1M;
+	EXPECT_EQ(-EINVAL, vfio_ioctl(c, VFIO_IOMMU_UNMAP_DMA, &ub));
+	EXPECT_EQ(-EINVAL, unmap_dirty(c, SZ_1M, SZ_1M, bits, sizeof(bits),
+				       NULL));
+	/* Nothing was unmapped by any of it. */
+	EXPECT_EQ(-EEXIST, map(c, self->buf, SZ_1M, SZ_4K, RW));
+
+	/* After STOP there is no bitmap again. */
+	EXPECT_EQ(0, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	EXPECT_EQ(-EINVAL, dirty_get(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits)));
+}
+
+/* Pinned pages are dirty while pinned; dma_rw writes once. */
+TEST_F(emulated, dirty_pins_and_writes)
+{
+	struct vfio_mock_rw rw = { .argsz = sizeof(rw) };
+	int c = self->h.container, d = self->h.device;
+	__u64 bits[8];
+	char data[64];
+
+	if (variant->type == VFIO_TYPE1_IOMMU)
+		SKIP(return, "v1 does not track");
+	ASSERT_EQ(0, map(c, self->buf, SZ_1M, 2 * SZ_1M, RW));
+	/* Pinned before START: dirty from the start. */
+	ASSERT_EQ(1, mock_pin(d, SZ_1M + 300 * SZ_4K, 1, 0));
+	ASSERT_EQ(0, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(0, dirty_get(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits)));
+	EXPECT_STREQ("300", bits_str(bits, 512));
+
+	/* Read-only pins count too: 6.1 cannot tell what a device does. */
+	ASSERT_EQ(4, mock_pin(d, SZ_1M + 2 * SZ_4K, 4, VFIO_MOCK_PIN_WRITE));
+	ASSERT_EQ(1, mock_pin(d, SZ_1M + 511 * SZ_4K, 1, 0));
+	ASSERT_EQ(0, dirty_get(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits)));
+	EXPECT_STREQ("2,3,4,5,300,511", bits_str(bits, 512));
+
+	/* Unpinned pages are reported once more, then no longer. */
+	ASSERT_EQ(0, mock_unpin(d, SZ_1M + 2 * SZ_4K, 2));
+	ASSERT_EQ(0, mock_unpin(d, SZ_1M + 300 * SZ_4K, 1));
+	ASSERT_EQ(0, dirty_get(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits)));
+	EXPECT_STREQ("2,3,4,5,300,511", bits_str(bits, 512));
+	ASSERT_EQ(0, dirty_get(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits)));
+	EXPECT_STREQ("4,5,511", bits_str(bits, 512));
+
+	/* A write through vfio_dma_rw across two pages; a read is clean. */
+	memset(data, 1, sizeof(data));
+	rw.flags = VFIO_MOCK_RW_WRITE;
+	rw.iova = SZ_1M + 101 * SZ_4K - 32;
+	rw.data = (unsigned long)data;
+	rw.length = sizeof(data);
+	ASSERT_EQ(0, vfio_ioctl(d, VFIO_MOCK_DMA_RW, &rw));
+	rw.flags = 0;
+	rw.iova = SZ_1M + 200 * SZ_4K;
+	ASSERT_EQ(0, vfio_ioctl(d, VFIO_MOCK_DMA_RW, &rw));
+	ASSERT_EQ(0, dirty_get(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits)));
+	EXPECT_STREQ("4,5,100,101,511", bits_str(bits, 512));
+	ASSERT_EQ(0, dirty_get(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits)));
+	EXPECT_STREQ("4,5,511", bits_str(bits, 512));
+	EXPECT_EQ(0, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+}
+
+/*
+ * One bitmap over several mappings: each lands at its offset; bits of
+ * words a mapping covers are overwritten, bits before it kept, words past
+ * every mapping untouched (6.1's layout, exactly).
+ */
+TEST_F(emulated, dirty_bitmap_layout)
+{
+	int c = self->h.container, d = self->h.device;
+	struct dirty_get g;
+	__u64 bits[8];
+
+	if (variant->type == VFIO_TYPE1_IOMMU)
+		SKIP(return, "v1 does not track");
+	ASSERT_EQ(0, map(c, self->buf, SZ_1M, 3 * SZ_4K, RW));
+	ASSERT_EQ(0, map(c, self->buf + SZ_1M, SZ_1M + 3 * SZ_4K,
+			 200 * SZ_4K, RW));
+	ASSERT_EQ(0, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	/* A mapping made while tracking is tracked as well. */
+	ASSERT_EQ(0, map(c, self->buf + 2 * SZ_1M, 4 * SZ_1M, SZ_1M, RW));
+	ASSERT_EQ(1, mock_pin(d, SZ_1M + SZ_4K, 1, 0));
+	ASSERT_EQ(1, mock_pin(d, SZ_1M + 3 * SZ_4K, 1, 0));
+	ASSERT_EQ(1, mock_pin(d, SZ_1M + 73 * SZ_4K, 1, 0));
+	ASSERT_EQ(1, mock_pin(d, 4 * SZ_1M + 7 * SZ_4K, 1, 0));
+
+	memset(bits, 0xff, sizeof(bits));
+	dirty_get_init(&g, SZ_1M, 203 * SZ_4K, bits, sizeof(bits));
+	ASSERT_EQ(0, vfio_ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &g));
+	EXPECT_EQ((1ULL << 1) | (1ULL << 3), bits[0]);
+	EXPECT_EQ(1ULL << 9, bits[1]);
+	EXPECT_EQ(0, bits[2]);
+	EXPECT_EQ(0, bits[3]);
+	EXPECT_EQ(~0ULL, bits[4]);
+
+	/* The third mapping alone; IOVAs in between hold no mapping. */
+	ASSERT_EQ(0, dirty_get(c, 3 * SZ_1M, 2 * SZ_1M, bits, sizeof(bits)));
+	EXPECT_STREQ("263", bits_str(bits, 512));
+}
+
+/* UNMAP_DMA with GET_DIRTY_BITMAP reports, then unmaps. */
+TEST_F(emulated, dirty_unmap_bitmap)
+{
+	int c = self->h.container, d = self->h.device;
+	__u64 bits[8], done;
+
+	if (variant->type == VFIO_TYPE1_IOMMU)
+		SKIP(return, "v1 does not track");
+	ASSERT_EQ(0, map(c, self->buf, SZ_1M, SZ_1M, RW));
+	ASSERT_EQ(0, map(c, self->buf + SZ_1M, 2 * SZ_1M, SZ_1M, RW));
+	ASSERT_EQ(0, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(2, mock_pin(d, SZ_1M + 5 * SZ_4K, 2, VFIO_MOCK_PIN_WRITE));
+	ASSERT_EQ(1, mock_pin(d, 2 * SZ_1M + 9 * SZ_4K, 1, 0));
+
+	/* The device unpins on dma_unmap; the pages stay reported. */
+	ASSERT_EQ(0, unmap_dirty(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits),
+				 &done));
+	EXPECT_EQ(2 * SZ_1M, done);
+	EXPECT_STREQ("5,6,265", bits_str(bits, 512));
+	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+
+	/* Nothing there: success, nothing unmapped, nothing dirty. */
+	ASSERT_EQ(0, unmap_dirty(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits),
+				 &done));
+	EXPECT_EQ(0, done);
+	EXPECT_STREQ("", bits_str(bits, 512));
+}
+
 TEST(dma_entry_limit)
 {
 	struct vfio_mock_handle h;
@@ -393,6 +740,34 @@ TEST_F(domain, map_pins_and_accounts)
 
 	/* Left mapped: closing the container must give it all back. */
 	ASSERT_EQ(0, map(c, self->buf, 0x10000000, 8 * SZ_1M, RW));
+}
+
+/* Behind a real IOMMU the device may write anything mapped. */
+TEST_F(domain, dirty_all_mapped)
+{
+	static __u64 bits[2048 / 64];
+	int c = self->container;
+	__u64 done;
+	int i, w, clean;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	ASSERT_EQ(0, map(c, self->buf, 0x10000000, 4 * SZ_1M, RW));
+	ASSERT_EQ(0, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	ASSERT_EQ(0, map(c, self->buf + 4 * SZ_1M, 0x10400000, 4 * SZ_1M, RW));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, dirty_get(c, 0x10000000, 8 * SZ_1M, bits,
+				       sizeof(bits)));
+		for (w = 0, clean = 0; w < 2048 / 64; w++)
+			clean += bits[w] != ~0ULL;
+		EXPECT_EQ(0, clean);
+	}
+	ASSERT_EQ(0, unmap_dirty(c, 0x10400000, 4 * SZ_1M, bits,
+				 sizeof(bits) / 2, &done));
+	EXPECT_EQ(4 * SZ_1M, done);
+	EXPECT_EQ(~0ULL, bits[0]);
+	EXPECT_EQ(~0ULL, bits[1024 / 64 - 1]);
+	EXPECT_EQ(0, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
 }
 
 TEST_HARNESS_MAIN

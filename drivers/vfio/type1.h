@@ -50,6 +50,8 @@ struct type1_run {
  *        mapping -> struct type1_pin
  * @bitmap: while the instance tracks dirty pages, one bit per
  *          1 << type1.dirty_shift bytes: known dirty since the last report
+ * @vaddr_invalid: @vaddr was invalidated (VFIO_DMA_UNMAP_FLAG_VADDR) and
+ *                 not given anew yet; the IOMMU mappings and pins stay
  */
 struct type1_dma {
 	struct rb_node node;
@@ -63,6 +65,7 @@ struct type1_dma {
 	unsigned long max_runs;
 	struct xarray pins;
 	unsigned long *bitmap;
+	bool vaddr_invalid;
 };
 
 /**
@@ -107,6 +110,8 @@ struct type1_group {
  * @dirty_tracking: VFIO_IOMMU_DIRTY_PAGES_FLAG_START is in force; every
  *                  mapping has a bitmap
  * @dirty_shift: log2 of the bytes one bit of those bitmaps stands for
+ * @vaddr_invalid_count: mappings with vaddr_invalid set; while non-zero no
+ *                       group may attach, and no device may pin or copy
  */
 struct type1 {
 	struct mutex notify_lock;	/* see the kernel-doc above */
@@ -122,6 +127,7 @@ struct type1 {
 	bool nesting;
 	bool dirty_tracking;
 	unsigned int dirty_shift;
+	unsigned int vaddr_invalid_count;
 };
 
 /**
@@ -153,6 +159,7 @@ void type1_dma_unmap_domain(struct type1_dma *dma, struct type1_domain *d);
 void type1_dma_unpin_runs(struct type1_dma *dma);
 void type1_remove_dma(struct type1 *t, struct type1_dma *dma);
 int type1_account(struct mm_struct *mm, long npages);
+long type1_dma_charged(struct type1_dma *dma);
 
 /* type1_dirty.c */
 long type1_dirty_pages(struct type1 *t, void __user *arg);
@@ -166,6 +173,14 @@ int type1_dirty_report(struct type1 *t, struct type1_dma *dma,
 		       u64 __user *ubitmap, dma_addr_t base);
 int type1_dirty_check_bitmap(struct vfio_bitmap *bm, u64 size);
 bool type1_dirty_pgsize_ok(struct type1 *t, struct vfio_bitmap *bm);
+
+/* type1_vaddr.c */
+bool type1_vaddr_supported(struct type1 *t);
+void type1_vaddr_forget(struct type1 *t, struct type1_dma *dma);
+long type1_invalidate_vaddr(struct type1 *t, dma_addr_t iova, u64 size,
+			    bool all);
+int type1_restore_vaddr(struct type1 *t, dma_addr_t iova, u64 size,
+			unsigned long vaddr);
 
 /* type1_domain.c */
 int type1_attach_iommu_group(struct type1 *t, struct iommu_group *group);
@@ -183,6 +198,7 @@ void type1_register_device(void *data, struct vfio_device *vdev);
 void type1_unregister_device(void *data, struct vfio_device *vdev);
 void type1_unpin_all_emulated(struct type1_dma *dma);
 bool type1_dma_has_pins(struct type1_dma *dma);
+unsigned long type1_pins_charged(struct type1_dma *dma);
 void type1_notify_unmap(struct type1 *t, struct type1_dma *dma);
 
 #endif /* __VFIO_TYPE1_H */

@@ -190,6 +190,21 @@ void type1_dma_unpin_runs(struct type1_dma *dma)
 	dma->max_runs = 0;
 }
 
+/**
+ * type1_dma_charged - pages of a mapping charged to its owner's locked_vm
+ * @dma: the mapping
+ *
+ * Return: pages pinned for the domains plus pages pinned only for devices.
+ */
+long type1_dma_charged(struct type1_dma *dma)
+{
+	unsigned long i, total = type1_pins_charged(dma);
+
+	for (i = 0; i < dma->nr_runs; i++)
+		total += dma->runs[i].npages;
+	return total;
+}
+
 /* Pin one batch; from the owner's context without taking its mmap lock. */
 static long type1_pin_batch(struct type1_dma *dma, unsigned long vaddr,
 			    unsigned long npages, unsigned int gup,
@@ -329,6 +344,7 @@ void type1_remove_dma(struct type1 *t, struct type1_dma *dma)
 	type1_dma_unpin_runs(dma);
 	type1_unpin_all_emulated(dma);
 	type1_dirty_free(dma);
+	type1_vaddr_forget(t, dma);
 	rb_erase(&dma->node, &t->dmas);
 	xa_destroy(&dma->pins);
 	mmdrop(dma->mm);
@@ -371,11 +387,12 @@ static int type1_check_map(struct type1 *t,
 			   struct vfio_iommu_type1_dma_map *map)
 {
 	unsigned long pgsize = 1UL << __ffs(t->pgsize_bitmap);
+	bool prot = map->flags & (VFIO_DMA_MAP_FLAG_READ |
+				  VFIO_DMA_MAP_FLAG_WRITE);
 	u64 end;
 
-	if (map->flags & VFIO_DMA_MAP_FLAG_VADDR)
-		return -EINVAL;	/* VFIO_UPDATE_VADDR is not offered */
-	if (!(map->flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)))
+	/* A new address for a mapping carries no permissions; a map does. */
+	if (prot == !!(map->flags & VFIO_DMA_MAP_FLAG_VADDR))
 		return -EINVAL;
 	if (!map->size || (map->size | map->iova | map->vaddr) & (pgsize - 1))
 		return -EINVAL;
@@ -426,6 +443,9 @@ static struct type1_dma *type1_new_dma(struct vfio_iommu_type1_dma_map *map)
  * @t: the instance
  * @arg: user pointer to a struct vfio_iommu_type1_dma_map
  *
+ * With VFIO_DMA_MAP_FLAG_VADDR, gives an existing mapping its new user
+ * address instead (type1_restore_vaddr()).
+ *
  * Return: 0 or a negative errno: -EEXIST over an existing mapping,
  * -ENOSPC past dma_entry_limit, -ENOMEM past RLIMIT_MEMLOCK.
  */
@@ -445,6 +465,10 @@ long type1_map_dma(struct type1 *t, void __user *arg)
 
 	mutex_lock(&t->lock);
 	ret = type1_check_map(t, &map);
+	if (!ret && map.flags & VFIO_DMA_MAP_FLAG_VADDR) {
+		ret = type1_restore_vaddr(t, map.iova, map.size, map.vaddr);
+		goto out_unlock;
+	}
 	if (!ret)
 		ret = type1_map_conflict(t, &map);
 	if (ret)
@@ -528,7 +552,7 @@ static int type1_unmap_args(void __user *arg,
 {
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
 	u32 known = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
-		    VFIO_DMA_UNMAP_FLAG_ALL;
+		    VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR;
 
 	if (copy_from_user(unmap, arg, minsz))
 		return -EFAULT;
@@ -536,8 +560,9 @@ static int type1_unmap_args(void __user *arg,
 		return -EINVAL;
 	if (!(unmap->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP))
 		return 0;
-	/* The bitmap is relative to @iova: not with ALL. */
-	if (unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL ||
+	/* The bitmap is relative to @iova and needs a real unmap. */
+	if (unmap->flags & (VFIO_DMA_UNMAP_FLAG_ALL |
+			    VFIO_DMA_UNMAP_FLAG_VADDR) ||
 	    unmap->argsz < minsz + sizeof(*bm))
 		return -EINVAL;
 	if (copy_from_user(bm, arg + minsz, sizeof(*bm)))
@@ -571,7 +596,8 @@ static bool type1_unmap_range_ok(struct type1 *t,
  *
  * Writes back the number of bytes unmapped, on success only (as 6.1).
  * With GET_DIRTY_BITMAP, the dirty pages of what is unmapped go to the
- * user's bitmap first.
+ * user's bitmap first.  With VADDR, the mappings stay and only their user
+ * addresses are invalidated (type1_invalidate_vaddr()).
  *
  * Return: 0 or a negative errno.
  */
@@ -589,9 +615,18 @@ long type1_unmap_dma(struct type1 *t, void __user *arg)
 
 	mutex_lock(&t->notify_lock);
 	mutex_lock(&t->lock);
+	ret = -EBUSY;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_VADDR && !list_empty(&t->emulated))
+		goto out_unlock;
 	ret = -EINVAL;
 	if (!type1_unmap_range_ok(t, &unmap))
 		goto out_unlock;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_VADDR) {
+		ret = type1_invalidate_vaddr(t, unmap.iova, unmap.size,
+					     unmap.flags &
+					     VFIO_DMA_UNMAP_FLAG_ALL);
+		goto out_unlock;
+	}
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
 		if (!type1_dirty_pgsize_ok(t, &bm))
 			goto out_unlock;

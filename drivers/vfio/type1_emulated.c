@@ -145,6 +145,12 @@ int type1_pin_pages(void *data, struct iommu_group *group, dma_addr_t iova,
 		ret = -EINVAL;
 		goto out_unlock;
 	}
+	/* Cannot happen: emulated groups and invalid addresses exclude. */
+	if (WARN_ONCE(t->vaddr_invalid_count,
+		      "vfio_iommu_type1: pin while a vaddr is invalid\n")) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
 	for (i = 0; i < npage; i++) {
 		dma_addr_t cur = iova + ((dma_addr_t)i << PAGE_SHIFT);
 
@@ -213,6 +219,22 @@ void type1_unpin_all_emulated(struct type1_dma *dma)
 bool type1_dma_has_pins(struct type1_dma *dma)
 {
 	return !xa_empty(&dma->pins);
+}
+
+/**
+ * type1_pins_charged - pages pinned only for devices, charged to the owner
+ * @dma: the mapping
+ *
+ * Return: the number of such pages.
+ */
+unsigned long type1_pins_charged(struct type1_dma *dma)
+{
+	struct type1_pin *pin;
+	unsigned long idx, n = 0;
+
+	xa_for_each(&dma->pins, idx, pin)
+		n += pin->charged;
+	return n;
 }
 
 /**
@@ -316,6 +338,9 @@ int type1_dma_rw(void *data, dma_addr_t iova, void *buf, size_t count,
 	int ret = 0;
 
 	mutex_lock(&t->lock);
+	if (WARN_ONCE(t->vaddr_invalid_count,
+		      "vfio_iommu_type1: dma_rw while a vaddr is invalid\n"))
+		ret = -EBUSY;
 	while (count && !ret) {
 		size_t len;
 

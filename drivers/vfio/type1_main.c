@@ -80,7 +80,10 @@ static int type1_attach_group(void *data, struct iommu_group *group,
 	int ret = 0;
 
 	mutex_lock(&t->lock);
-	if (type == VFIO_IOMMU) {
+	if (t->vaddr_invalid_count) {
+		/* It might have to pin through an address that is invalid. */
+		ret = -EBUSY;
+	} else if (type == VFIO_IOMMU) {
 		ret = type1_attach_iommu_group(t, group);
 	} else if (type == VFIO_EMULATED_IOMMU) {
 		g = kzalloc(sizeof(*g), GFP_KERNEL);
@@ -135,10 +138,11 @@ static long type1_check_extension(struct type1 *t, unsigned long ext)
 	case VFIO_TYPE1_NESTING_IOMMU:
 	case VFIO_UNMAP_ALL:
 		return 1;
+	case VFIO_UPDATE_VADDR:
+		return type1_vaddr_supported(t);
 	case VFIO_DMA_CC_IOMMU:
 		return t && type1_all_coherent(t);
 	default:
-		/* VFIO_UPDATE_VADDR is not offered yet. */
 		return 0;
 	}
 }

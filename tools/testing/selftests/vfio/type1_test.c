@@ -7,6 +7,7 @@
  */
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "../kselftest_harness.h"
 #include "vfio_test_util.h"
@@ -606,6 +607,31 @@ TEST_F(emulated, dirty_unmap_bitmap)
 	EXPECT_STREQ("", bits_str(bits, 512));
 }
 
+/* Emulated devices use the addresses: no VFIO_UPDATE_VADDR (6.1). */
+TEST_F(emulated, vaddr_refused)
+{
+	int c = self->h.container;
+	__u64 done;
+
+	EXPECT_EQ(0, ioctl(c, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
+	ASSERT_EQ(0, map(c, self->buf, SZ_1M, SZ_1M, RW));
+	EXPECT_EQ(-EBUSY, unmap(c, SZ_1M, SZ_1M, VFIO_DMA_UNMAP_FLAG_VADDR,
+				&done));
+	EXPECT_EQ(-EBUSY, unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_VADDR |
+				VFIO_DMA_UNMAP_FLAG_ALL, &done));
+	/* Restoring needs an invalidated mapping, exactly. */
+	EXPECT_EQ(-EINVAL, map(c, self->buf, SZ_1M, SZ_1M,
+			       VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(-ENOENT, map(c, self->buf, 8 * SZ_1M, SZ_1M,
+			       VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(-EINVAL, map(c, self->buf, SZ_1M, SZ_1M,
+			       VFIO_DMA_MAP_FLAG_VADDR |
+			       VFIO_DMA_MAP_FLAG_READ));
+	/* The mapping is untouched: a device still reaches it. */
+	if (variant->type == VFIO_TYPE1v2_IOMMU)
+		EXPECT_EQ(1, mock_pin(self->h.device, SZ_1M, 1, 0));
+}
+
 TEST(dma_entry_limit)
 {
 	struct vfio_mock_handle h;
@@ -740,6 +766,170 @@ TEST_F(domain, map_pins_and_accounts)
 
 	/* Left mapped: closing the container must give it all back. */
 	ASSERT_EQ(0, map(c, self->buf, 0x10000000, 8 * SZ_1M, RW));
+}
+
+/*
+ * Pages pinned system-wide, from the kernel's FOLL_PIN counters, folded
+ * first so the per-CPU parts are in.
+ */
+static long pinned_pages(void)
+{
+	long long acquired, released;
+
+	vfio_write_file("/proc/sys/vm/stat_refresh", "1");
+	acquired = vfio_read_counter("/proc/vmstat", "nr_foll_pin_acquired");
+	released = vfio_read_counter("/proc/vmstat", "nr_foll_pin_released");
+	return acquired < 0 || released < 0 ? -1 : acquired - released;
+}
+
+/* VmLck of process @pid, in KiB. */
+static long vmlck_kb_of(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	return vfio_read_counter(path, "VmLck:");
+}
+
+/*
+ * Live update: the addresses go, the IOMMU mappings and pins stay, new
+ * addresses come back; all of one call's mappings or none.
+ */
+TEST_F(domain, vaddr_invalidate_and_restore)
+{
+	int c = self->container;
+	long pins;
+	char *fresh;
+	int mock;
+	__u64 done;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	EXPECT_EQ(1, ioctl(c, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
+	ASSERT_EQ(0, map(c, self->buf, 0x10000000, 4 * SZ_1M, RW));
+	ASSERT_EQ(0, map(c, self->buf + 4 * SZ_1M, 0x10400000, 4 * SZ_1M,
+			 RW));
+	pins = pinned_pages();
+	ASSERT_LE(2048, pins);
+
+	ASSERT_EQ(0, unmap(c, 0x10000000, 4 * SZ_1M,
+			   VFIO_DMA_UNMAP_FLAG_VADDR, &done));
+	EXPECT_EQ(4 * SZ_1M, done);
+	/* Still mapped, pinned and charged. */
+	EXPECT_EQ(-EEXIST, map(c, self->buf, 0x10000000, SZ_4K, RW));
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb + 8 * 1024, vmlck_kb());
+	/* v2 rules: whole mappings only. */
+	EXPECT_EQ(-EINVAL, unmap(c, 0x10400000, SZ_1M,
+				 VFIO_DMA_UNMAP_FLAG_VADDR, &done));
+	/* Both, one already invalid: nothing changes. */
+	EXPECT_EQ(-EINVAL, unmap(c, 0x10000000, 8 * SZ_1M,
+				 VFIO_DMA_UNMAP_FLAG_VADDR, &done));
+	EXPECT_EQ(-EINVAL, map(c, self->buf + 4 * SZ_1M, 0x10400000,
+			       4 * SZ_1M, VFIO_DMA_MAP_FLAG_VADDR));
+
+	/* No group may join while an address is invalid. */
+	vfio_mock_destroy(DEV);
+	ASSERT_EQ(0, vfio_mock_create(DEV, 0, NULL));
+	mock = vfio_open_group(vfio_mock_group(DEV));
+	ASSERT_LE(0, mock);
+	EXPECT_EQ(-EBUSY, vfio_group_set_container(mock, c));
+
+	/* Restoring: exactly the mapping, a valid address, no permissions. */
+	fresh = mmap(NULL, 4 * SZ_1M, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, fresh);
+	EXPECT_EQ(-EINVAL, map(c, fresh, 0x10000000, 4 * SZ_1M,
+			       VFIO_DMA_MAP_FLAG_VADDR | RW));
+	EXPECT_EQ(-EINVAL, map(c, fresh, 0x10000000, 2 * SZ_1M,
+			       VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(-EINVAL, map(c, fresh, 0x10001000, 4 * SZ_1M - SZ_4K,
+			       VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(-EINVAL, map(c, fresh + 1, 0x10000000, 4 * SZ_1M,
+			       VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(-ENOENT, map(c, fresh, 0x20000000, 4 * SZ_1M,
+			       VFIO_DMA_MAP_FLAG_VADDR));
+	ASSERT_EQ(0, map(c, fresh, 0x10000000, 4 * SZ_1M,
+			 VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(-EINVAL, map(c, fresh, 0x10000000, 4 * SZ_1M,
+			       VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(pins, pinned_pages());
+
+	/* ALL|VADDR takes every mapping; a real unmap then removes them. */
+	ASSERT_EQ(0, unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL |
+			   VFIO_DMA_UNMAP_FLAG_VADDR, &done));
+	EXPECT_EQ(8 * SZ_1M, done);
+	EXPECT_EQ(-EBUSY, vfio_group_set_container(mock, c));
+	ASSERT_EQ(0, unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &done));
+	EXPECT_EQ(8 * SZ_1M, done);
+	EXPECT_EQ(pins - 2048, pinned_pages());
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	/* Nothing is invalid any more: the group may join. */
+	EXPECT_EQ(0, vfio_group_set_container(mock, c));
+	EXPECT_EQ(0, ioctl(c, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
+	close(mock);
+	vfio_mock_destroy(DEV);
+	munmap(fresh, 4 * SZ_1M);
+}
+
+/* The process restoring the address takes over the locked_vm charge. */
+TEST_F(domain, vaddr_new_owner)
+{
+	int c = self->container, to_parent[2], to_child[2];
+	long pins, child_kb = -1;
+	__u64 done;
+	char go;
+	pid_t pid;
+	int status;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	ASSERT_EQ(0, map(c, self->buf, 0x10000000, 4 * SZ_1M, RW));
+	ASSERT_EQ(0, map(c, self->buf + 4 * SZ_1M, 0x10400000, 4 * SZ_1M,
+			 RW));
+	pins = pinned_pages();
+	ASSERT_EQ(0, unmap(c, 0x10000000, 4 * SZ_1M,
+			   VFIO_DMA_UNMAP_FLAG_VADDR, &done));
+	ASSERT_EQ(0, pipe(to_parent));
+	ASSERT_EQ(0, pipe(to_child));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char *mine = mmap(NULL, 4 * SZ_1M, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		int ret = map(c, mine, 0x10000000, 4 * SZ_1M,
+			      VFIO_DMA_MAP_FLAG_VADDR);
+
+		if (write(to_parent[1], &ret, sizeof(ret)) != sizeof(ret) ||
+		    read(to_child[0], &go, 1) != 1)
+			_exit(2);
+		_exit(0);
+	}
+	{
+		int ret = -1;
+
+		ASSERT_EQ(sizeof(ret), read(to_parent[0], &ret, sizeof(ret)));
+		EXPECT_EQ(0, ret);
+	}
+	child_kb = vmlck_kb_of(pid);
+	EXPECT_EQ(4 * 1024, child_kb);
+	EXPECT_EQ(self->base_kb + 4 * 1024, vmlck_kb());
+	ASSERT_EQ(1, write(to_child[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+
+	/* Its owner is gone: unmapping refunds no one else, unpins all. */
+	ASSERT_EQ(0, unmap(c, 0x10000000, 4 * SZ_1M, 0, &done));
+	EXPECT_EQ(4 * SZ_1M, done);
+	EXPECT_EQ(self->base_kb + 4 * 1024, vmlck_kb());
+	EXPECT_EQ(pins - 1024, pinned_pages());
+	ASSERT_EQ(0, unmap(c, 0x10400000, 4 * SZ_1M, 0, &done));
+	EXPECT_EQ(pins - 2048, pinned_pages());
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	close(to_parent[0]);
+	close(to_parent[1]);
+	close(to_child[0]);
+	close(to_child[1]);
 }
 
 /* Behind a real IOMMU the device may write anything mapped. */

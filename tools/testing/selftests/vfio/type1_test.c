@@ -6,7 +6,10 @@
  * dma_entry_limit parameter.
  */
 #include <stddef.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "../kselftest_harness.h"
@@ -930,6 +933,119 @@ TEST_F(domain, vaddr_new_owner)
 	close(to_parent[1]);
 	close(to_child[0]);
 	close(to_child[1]);
+}
+
+/* Lose CAP_IPC_LOCK, so RLIMIT_MEMLOCK applies to this process. */
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+#define BUDGET	(8 * SZ_1M)
+
+/*
+ * In a child limited to BUDGET of locked memory: map all of it at @iova,
+ * check one page more is refused, tell the parent, wait for its word, and
+ * exit leaving the mapping in place when @leave, else unmap first.
+ */
+static void budget_child(int c, unsigned long iova, bool leave, int up,
+			 int down)
+{
+	struct rlimit rl = { BUDGET, BUDGET };
+	char *mem, go;
+	int ret[2];
+
+	mem = mmap(NULL, BUDGET + SZ_4K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (mem == MAP_FAILED || drop_ipc_lock() ||
+	    setrlimit(RLIMIT_MEMLOCK, &rl))
+		_exit(2);
+	ret[0] = map(c, mem, iova, BUDGET, RW);
+	ret[1] = map(c, mem + BUDGET, iova + BUDGET, SZ_4K, RW);
+	if (write(up, ret, sizeof(ret)) != sizeof(ret) ||
+	    read(down, &go, 1) != 1)
+		_exit(2);
+	if (!leave && unmap(c, iova, BUDGET, 0, NULL))
+		_exit(3);
+	_exit(0);
+}
+
+/* Run budget_child(); returns its map results and VmLck before exit. */
+static pid_t budget_run(int c, unsigned long iova, bool leave, int ret[2],
+			long *child_kb)
+{
+	int up[2], down[2];
+	pid_t pid;
+
+	if (pipe(up) || pipe(down))
+		return -1;
+	pid = fork();
+	if (!pid)
+		budget_child(c, iova, leave, up[1], down[0]);
+	ret[0] = 1;
+	ret[1] = 1;
+	if (pid > 0 && read(up[0], ret, 2 * sizeof(int)) == 2 * sizeof(int))
+		*child_kb = vmlck_kb_of(pid);
+	if (pid > 0 && write(down[1], "x", 1) != 1)
+		pid = -1;
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
+	return pid;
+}
+
+/*
+ * A process that maps and dies without unmapping: its charge was its
+ * own, the pages stay pinned while the IOMMU maps them, and the unmap
+ * releases every one of them without refunding anyone else.  A new
+ * process then has its whole RLIMIT_MEMLOCK budget.
+ */
+TEST_F(domain, locked_vm_after_exit)
+{
+	int c = self->container, ret[2], status;
+	long pins, child_kb = -1;
+	__u64 done;
+	pid_t pid;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	pins = pinned_pages();
+	ASSERT_LE(0, pins);
+
+	pid = budget_run(c, 0x10000000, true, ret, &child_kb);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, ret[0]);
+	EXPECT_EQ(-ENOMEM, ret[1]);
+	EXPECT_EQ(BUDGET / 1024, child_kb);
+	/* Charged to the child only; still pinned after its death. */
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins + BUDGET / SZ_4K, pinned_pages());
+
+	ASSERT_EQ(0, unmap(c, 0x10000000, BUDGET + SZ_4K, 0, &done));
+	EXPECT_EQ(BUDGET, done);
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+
+	/* The full budget again, in a new process that cleans up itself. */
+	pid = budget_run(c, 0x10000000, false, ret, &child_kb);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, ret[0]);
+	EXPECT_EQ(-ENOMEM, ret[1]);
+	EXPECT_EQ(BUDGET / 1024, child_kb);
+	EXPECT_EQ(pins, pinned_pages());
 }
 
 /* Behind a real IOMMU the device may write anything mapped. */

@@ -10,6 +10,7 @@
 #   make demo            the main job: a device through our stack to a client
 #   make check-mdev-qemu QEMU in the VM hands an mdev to an inner guest
 #   make check-pci-qemu  QEMU in the VM passes the NVMe to an inner guest
+#   make bench           type1 MAP/UNMAP timings, ours against Debian's
 #   make install         install the modules over Debian's (updates/)
 #   make checkpatch | sparse | clean
 
@@ -49,7 +50,7 @@ endif
 KBUILD_ARGS += KCFLAGS="$(strip $(VFIO_CFLAGS))"
 
 .PHONY: all modules deps selftests check demo install checkpatch sparse \
-	clean check-s390 check-mdev-qemu check-pci-qemu
+	clean check-s390 check-mdev-qemu check-pci-qemu bench
 
 all: modules
 
@@ -141,6 +142,15 @@ demo: modules
 # Part of a full make check; alone, with their own logs.
 check-mdev-qemu check-pci-qemu: check-%-qemu: modules
 	@$(SELFTESTS)/$*_qemu/run.sh $(BUILD)/$*_qemu $(KVER) $(OUR_KOS)
+
+# Not part of check: boots the VM twice, on Debian's VFIO modules and on
+# ours, and prints ours/Debian ratios (BENCH_SIZES in MiB to change sizes).
+bench: modules
+	@mkdir -p $(BUILD)/bench
+	cc -O2 -Wall -static -I$(TOP)/include/uapi -o $(BUILD)/bench/type1_bench \
+		$(SELFTESTS)/bench/type1_bench.c
+	@$(SELFTESTS)/bench/run.sh $(TOP) $(KVER) $(BUILD)/bench/type1_bench \
+		$(BUILD)/bench "$(OUR_KOS)" $(BENCH_SIZES)
 
 # s390x: cross build, and a run in Debian's s390x kernel under TCG.
 check-s390: deps

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * type1_bench: time VFIO_IOMMU_MAP_DMA and UNMAP_DMA of large ranges into
+ * a real IOMMU domain, for several kinds of backing memory.  Run in the
+ * bench VM (bench/run.sh), once on Debian's VFIO modules and once on
+ * ours; the host compares the two.
+ *
+ *   type1_bench BDF [SIZE_MIB...]
+ *
+ * BDF is a PCI device bound to vfio-pci (or another VFIO driver).  Each
+ * result line reads
+ *
+ *   BENCH backing size_mib map_us unmap_us runs
+ *
+ * with the best of REPS rounds, and "runs" the number of physically
+ * contiguous runs of the memory (from /proc/self/pagemap): what the
+ * backend can hand the IOMMU in one piece at best.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#define SZ_4K		4096UL
+#define SZ_2M		(2UL << 20)
+#define REPS		3
+#define IOVA		(1ULL << 32)
+
+enum backing { B_4K, B_4K_SCATTERED, B_THP, B_HUGETLB, B_NR };
+
+static const char * const backing_name[B_NR] = {
+	[B_4K] = "4k",
+	[B_4K_SCATTERED] = "4k-scattered",
+	[B_THP] = "thp",
+	[B_HUGETLB] = "hugetlb-2m",
+};
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/* Touch every 4 KiB page once, in a random order. */
+static void touch_shuffled(char *buf, size_t size)
+{
+	size_t n = size / SZ_4K, i, j, tmp;
+	size_t *order = malloc(n * sizeof(*order));
+
+	if (!order)
+		exit(1);
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	srandom(1);
+	for (i = n - 1; i > 0; i--) {
+		j = random() % (i + 1);
+		tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	for (i = 0; i < n; i++)
+		buf[order[i] * SZ_4K] = 1;
+	free(order);
+}
+
+/* Memory of one kind, every page present; NULL when it cannot be had. */
+static char *backing_alloc(enum backing b, size_t size)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	char *raw, *buf;
+
+	if (b == B_HUGETLB) {
+		buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			   flags | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+		return buf == MAP_FAILED ? NULL : buf;
+	}
+	/* 2 MiB aligned, so THP can back all of it. */
+	raw = mmap(NULL, size + SZ_2M, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	buf = (char *)(((uintptr_t)raw + SZ_2M - 1) & ~(SZ_2M - 1));
+	if (buf != raw)
+		munmap(raw, buf - raw);
+	munmap(buf + size, raw + SZ_2M - buf);
+	madvise(buf, size, b == B_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	if (b == B_4K_SCATTERED)
+		touch_shuffled(buf, size);
+	else
+		memset(buf, 1, size);
+	return buf;
+}
+
+/* Physically contiguous runs of [buf, buf + size), or 0 if unknown. */
+static unsigned long count_runs(char *buf, size_t size)
+{
+	size_t n = size / SZ_4K, i;
+	unsigned long runs = 0;
+	uint64_t *pm, prev = 0;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	pm = malloc(n * sizeof(*pm));
+	if (fd < 0 || !pm ||
+	    pread(fd, pm, n * sizeof(*pm),
+		  (uintptr_t)buf / SZ_4K * sizeof(*pm)) !=
+	    (ssize_t)(n * sizeof(*pm))) {
+		runs = 0;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t pfn = pm[i] & ((1ULL << 55) - 1);
+
+		if (!pfn) {	/* not root, or not present */
+			runs = 0;
+			goto out;
+		}
+		if (!i || pfn != prev + 1)
+			runs++;
+		prev = pfn;
+	}
+out:
+	free(pm);
+	if (fd >= 0)
+		close(fd);
+	return runs;
+}
+
+static int open_container(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	int container, group;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -1;
+	link[n] = '\0';
+	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+	container = open("/dev/vfio/vfio", O_RDWR);
+	group = open(path, O_RDWR);
+	if (container < 0 || group < 0 ||
+	    ioctl(group, VFIO_GROUP_GET_STATUS, &st) ||
+	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE) ||
+	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		perror("type1_bench: container");
+		return -1;
+	}
+	return container;	/* the group fd stays open with it */
+}
+
+static int bench_one(int container, enum backing b, size_t mib)
+{
+	size_t size = mib << 20;
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map), .iova = IOVA, .size = size,
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	};
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = IOVA, .size = size,
+	};
+	double best_map = 1e18, best_unmap = 1e18, t0, t1, t2;
+	unsigned long runs;
+	char *buf;
+	int r;
+
+	buf = backing_alloc(b, size);
+	if (!buf) {
+		printf("BENCH-SKIP %s %zu: no memory of that kind\n",
+		       backing_name[b], mib);
+		return 0;
+	}
+	map.vaddr = (uintptr_t)buf;
+	runs = count_runs(buf, size);
+	for (r = 0; r < REPS; r++) {
+		t0 = now_us();
+		if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
+			fprintf(stderr, "type1_bench: MAP_DMA %s %zu MiB: %s\n",
+				backing_name[b], mib, strerror(errno));
+			return -1;
+		}
+		t1 = now_us();
+		unmap.size = size;
+		if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ||
+		    unmap.size != size) {
+			fprintf(stderr, "type1_bench: UNMAP_DMA failed\n");
+			return -1;
+		}
+		t2 = now_us();
+		if (t1 - t0 < best_map)
+			best_map = t1 - t0;
+		if (t2 - t1 < best_unmap)
+			best_unmap = t2 - t1;
+	}
+	printf("BENCH %s %zu %.0f %.0f %lu\n", backing_name[b], mib, best_map,
+	       best_unmap, runs);
+	fflush(stdout);
+	munmap(buf, size);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const size_t default_mib[] = { 64, 256, 1024 };
+	int container, i, b, nsizes = argc > 2 ? argc - 2 : 3;
+	size_t mib;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: type1_bench BDF [SIZE_MIB...]\n");
+		return 2;
+	}
+	container = open_container(argv[1]);
+	if (container < 0)
+		return 1;
+	for (b = 0; b < B_NR; b++) {
+		for (i = 0; i < nsizes; i++) {
+			mib = argc > 2 ? strtoul(argv[i + 2], NULL, 0) :
+					 default_mib[i];
+			if (bench_one(container, b, mib))
+				return 1;
+		}
+	}
+	return 0;
+}

@@ -28,11 +28,14 @@ struct vfio_info_cap;
  * @iova: where the run starts in IOVA space
  * @pfn: its first page frame
  * @npages: its length in pages
+ * @pfnmap: frames of VM_PFNMAP memory (type1_pfnmap.c): neither pinned
+ *          nor charged
  */
 struct type1_run {
 	dma_addr_t iova;
 	unsigned long pfn;
 	unsigned long npages;
+	bool pfnmap;
 };
 
 /**
@@ -160,6 +163,12 @@ void type1_dma_unpin_runs(struct type1_dma *dma);
 void type1_remove_dma(struct type1 *t, struct type1_dma *dma);
 int type1_account(struct mm_struct *mm, long npages);
 long type1_dma_charged(struct type1_dma *dma);
+
+/* type1_pfnmap.c */
+int type1_pfnmap_lookup(struct mm_struct *mm, unsigned long vaddr,
+			bool write, unsigned long *pfn);
+int type1_pfnmap_frame(struct type1_dma *dma, unsigned long vaddr,
+		       unsigned long *pfn);
 
 /* type1_dirty.c */
 long type1_dirty_pages(struct type1 *t, void __user *arg);

@@ -139,14 +139,17 @@ static void type1_insert_dma(struct type1 *t, struct type1_dma *new)
 	rb_insert_color(&new->node, &t->dmas);
 }
 
-/* Record @npages pinned frames from @pfn at @iova, merging when adjacent. */
+/*
+ * Record @npages frames from @pfn at @iova, pinned ones or VM_PFNMAP ones
+ * (@pfnmap), merging with the last run when they continue it.
+ */
 static int type1_add_run(struct type1_dma *dma, dma_addr_t iova,
-			 unsigned long pfn, unsigned long npages)
+			 unsigned long pfn, unsigned long npages, bool pfnmap)
 {
 	struct type1_run *last = dma->nr_runs ? &dma->runs[dma->nr_runs - 1] :
 						NULL;
 
-	if (last && !type1_disable_hugepages &&
+	if (last && !type1_disable_hugepages && last->pfnmap == pfnmap &&
 	    last->pfn + last->npages == pfn &&
 	    last->iova + (last->npages << PAGE_SHIFT) == iova) {
 		last->npages += npages;
@@ -163,7 +166,8 @@ static int type1_add_run(struct type1_dma *dma, dma_addr_t iova,
 		dma->runs = runs;
 		dma->max_runs = max;
 	}
-	dma->runs[dma->nr_runs++] = (struct type1_run){ iova, pfn, npages };
+	dma->runs[dma->nr_runs++] = (struct type1_run){ iova, pfn, npages,
+							pfnmap };
 	return 0;
 }
 
@@ -178,6 +182,8 @@ void type1_dma_unpin_runs(struct type1_dma *dma)
 	for (i = 0; i < dma->nr_runs; i++) {
 		struct type1_run *run = &dma->runs[i];
 
+		if (run->pfnmap)
+			continue;
 		unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
 						 run->npages,
 						 dma->prot & IOMMU_WRITE);
@@ -201,7 +207,8 @@ long type1_dma_charged(struct type1_dma *dma)
 	unsigned long i, total = type1_pins_charged(dma);
 
 	for (i = 0; i < dma->nr_runs; i++)
-		total += dma->runs[i].npages;
+		if (!dma->runs[i].pfnmap)
+			total += dma->runs[i].npages;
 	return total;
 }
 
@@ -223,6 +230,25 @@ static long type1_pin_batch(struct type1_dma *dma, unsigned long vaddr,
 	mmap_read_unlock(dma->mm);
 	mmput(dma->mm);
 	return pinned;
+}
+
+/*
+ * Take page @idx of a mapping from VM_PFNMAP memory, if it is that;
+ * otherwise fail as pinning it did (@pin_err).
+ */
+static int type1_dma_add_pfnmap(struct type1_dma *dma, unsigned long idx,
+				int pin_err)
+{
+	unsigned long pfn;
+	int ret;
+
+	ret = type1_pfnmap_frame(dma, dma->vaddr + (idx << PAGE_SHIFT), &pfn);
+	if (ret == -ENODEV)
+		return pin_err;
+	if (!ret)
+		ret = type1_add_run(dma, dma->iova + (idx << PAGE_SHIFT), pfn, 1,
+				    true);
+	return ret;
 }
 
 /**
@@ -252,8 +278,13 @@ int type1_dma_pin_all(struct type1_dma *dma)
 		pinned = type1_pin_batch(dma, dma->vaddr + (done << PAGE_SHIFT),
 					 want, gup, pages);
 		if (pinned <= 0) {
-			ret = pinned ? pinned : -EFAULT;
-			break;
+			/* Nothing to pin there: VM_PFNMAP memory, or a fault. */
+			ret = type1_dma_add_pfnmap(dma, done,
+						   pinned ? pinned : -EFAULT);
+			if (ret)
+				break;
+			done++;
+			continue;
 		}
 		ret = type1_account(dma->mm, pinned);
 		if (ret) {
@@ -263,7 +294,7 @@ int type1_dma_pin_all(struct type1_dma *dma)
 		for (i = 0; i < pinned && !ret; i++)
 			ret = type1_add_run(dma, dma->iova +
 					    ((done + i) << PAGE_SHIFT),
-					    page_to_pfn(pages[i]), 1);
+					    page_to_pfn(pages[i]), 1, false);
 		if (ret) {
 			/* Pages already in runs go with the runs. */
 			i--;

@@ -33,12 +33,17 @@ static int type1_pin_page(struct type1_dma *dma, unsigned long vaddr,
 {
 	unsigned int gup = FOLL_LONGTERM |
 			   (dma->prot & IOMMU_WRITE ? FOLL_WRITE : 0);
+	unsigned long pfn;
 	long ret;
 
 	if (!mmget_not_zero(dma->mm))
 		return -ESRCH;
 	mmap_read_lock(dma->mm);
 	ret = pin_user_pages_remote(dma->mm, vaddr, 1, gup, page, NULL, NULL);
+	/* A device cannot be handed VM_PFNMAP memory: it has no page. */
+	if (ret <= 0 && !type1_pfnmap_lookup(dma->mm, vaddr,
+					     dma->prot & IOMMU_WRITE, &pfn))
+		ret = -EINVAL;
 	mmap_read_unlock(dma->mm);
 	mmput(dma->mm);
 	if (ret == 1)

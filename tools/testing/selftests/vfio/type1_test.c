@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1046,6 +1047,92 @@ TEST_F(domain, locked_vm_after_exit)
 	EXPECT_EQ(-ENOMEM, ret[1]);
 	EXPECT_EQ(BUDGET / 1024, child_kb);
 	EXPECT_EQ(pins, pinned_pages());
+}
+
+#define SZ_64K	(64 * 1024UL)
+
+/*
+ * A device's BAR mmapped from sysfs (VM_PFNMAP) is mapped for
+ * peer-to-peer DMA without pinning or charging anything, also as part of
+ * a range that starts in ordinary memory; a read-only one takes no device
+ * writes, and emulated devices cannot pin it.
+ */
+TEST_F(domain, pfnmap_bar)
+{
+	const char *res = "/sys/bus/pci/devices/" PCI_BDF "/resource0";
+	int c = self->container, fd, rofd, mock, dev;
+	char *area, *bar, *robar, name[32];
+	unsigned long size;
+	struct stat st;
+	long pins;
+	__u64 done;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	fd = open(res, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fstat(fd, &st));
+	size = st.st_size;
+	ASSERT_LE(SZ_4K, size);
+	/* 64 KiB of memory right before the BAR, in one user range. */
+	area = mmap(NULL, SZ_64K + size, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	ASSERT_EQ(area, mmap(area, SZ_64K, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+			     MAP_POPULATE, -1, 0));
+	bar = mmap(area + SZ_64K, size, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED, fd, 0);
+	ASSERT_EQ(area + SZ_64K, bar);
+	pins = pinned_pages();
+
+	ASSERT_EQ(0, map(c, bar, 0x30000000, size, RW));
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, pinned_pages());
+	ASSERT_EQ(0, map(c, area, 0x40000000, SZ_64K + size, RW));
+	EXPECT_EQ(self->base_kb + 64, vmlck_kb());
+	EXPECT_EQ(pins + 16, pinned_pages());
+
+	/* Emulated devices get no page of it. */
+	vfio_mock_destroy(DEV);
+	ASSERT_EQ(0, vfio_mock_create(DEV, 0, "unmap"));
+	mock = vfio_open_group(vfio_mock_group(DEV));
+	ASSERT_LE(0, mock);
+	ASSERT_EQ(0, vfio_group_set_container(mock, c));
+	vfio_mock_name(DEV, name, sizeof(name));
+	dev = vfio_ioctl(mock, VFIO_GROUP_GET_DEVICE_FD, name);
+	ASSERT_LE(0, dev);
+	EXPECT_EQ(-EINVAL, mock_pin(dev, 0x30000000, 1, 0));
+	EXPECT_EQ(1, mock_pin(dev, 0x40000000, 1, 0));
+
+	ASSERT_EQ(0, unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &done));
+	EXPECT_EQ(2 * size + SZ_64K, done);
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, pinned_pages());
+	close(dev);
+	close(mock);
+	vfio_mock_destroy(DEV);
+
+	/* Read-only: readable by the device, not writable. */
+	rofd = open(res, O_RDONLY);
+	ASSERT_LE(0, rofd);
+	robar = mmap(NULL, size, PROT_READ, MAP_SHARED, rofd, 0);
+	ASSERT_NE(MAP_FAILED, robar);
+	EXPECT_EQ(-EFAULT, map(c, robar, 0x30000000, size, RW));
+	EXPECT_EQ(0, map(c, robar, 0x30000000, size,
+			 VFIO_DMA_MAP_FLAG_READ));
+	EXPECT_EQ(0, unmap(c, 0x30000000, size, 0, &done));
+	EXPECT_EQ(size, done);
+
+	/* Nothing mapped there any more: the usual fault. */
+	munmap(bar, size);
+	EXPECT_EQ(-EFAULT, map(c, area, 0x40000000, SZ_64K + size, RW));
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, pinned_pages());
+	munmap(robar, size);
+	munmap(area, SZ_64K);
+	close(rofd);
+	close(fd);
 }
 
 /* Behind a real IOMMU the device may write anything mapped. */

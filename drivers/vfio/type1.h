@@ -28,14 +28,14 @@ struct vfio_info_cap;
  * @iova: where the run starts in IOVA space
  * @pfn: its first page frame
  * @npages: its length in pages
- * @pfnmap: frames of VM_PFNMAP memory (type1_pfnmap.c): neither pinned
- *          nor charged
+ * @unpinned: frames neither pinned nor charged: VM_PFNMAP memory
+ *            (type1_pfnmap.c) or the zero page
  */
 struct type1_run {
 	dma_addr_t iova;
 	unsigned long pfn;
 	unsigned long npages;
-	bool pfnmap;
+	bool unpinned;
 };
 
 /**

@@ -140,16 +140,18 @@ static void type1_insert_dma(struct type1 *t, struct type1_dma *new)
 }
 
 /*
- * Record @npages frames from @pfn at @iova, pinned ones or VM_PFNMAP ones
- * (@pfnmap), merging with the last run when they continue it.
+ * Record @npages frames from @pfn at @iova, pinned ones or ones neither
+ * pinned nor charged (@unpinned), merging with the last run when they
+ * continue it.
  */
 static int type1_add_run(struct type1_dma *dma, dma_addr_t iova,
-			 unsigned long pfn, unsigned long npages, bool pfnmap)
+			 unsigned long pfn, unsigned long npages,
+			 bool unpinned)
 {
 	struct type1_run *last = dma->nr_runs ? &dma->runs[dma->nr_runs - 1] :
 						NULL;
 
-	if (last && !type1_disable_hugepages && last->pfnmap == pfnmap &&
+	if (last && !type1_disable_hugepages && last->unpinned == unpinned &&
 	    last->pfn + last->npages == pfn &&
 	    last->iova + (last->npages << PAGE_SHIFT) == iova) {
 		last->npages += npages;
@@ -167,7 +169,7 @@ static int type1_add_run(struct type1_dma *dma, dma_addr_t iova,
 		dma->max_runs = max;
 	}
 	dma->runs[dma->nr_runs++] = (struct type1_run){ iova, pfn, npages,
-							pfnmap };
+							unpinned };
 	return 0;
 }
 
@@ -182,7 +184,7 @@ void type1_dma_unpin_runs(struct type1_dma *dma)
 	for (i = 0; i < dma->nr_runs; i++) {
 		struct type1_run *run = &dma->runs[i];
 
-		if (run->pfnmap)
+		if (run->unpinned)
 			continue;
 		unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
 						 run->npages,
@@ -207,7 +209,7 @@ long type1_dma_charged(struct type1_dma *dma)
 	unsigned long i, total = type1_pins_charged(dma);
 
 	for (i = 0; i < dma->nr_runs; i++)
-		if (!dma->runs[i].pfnmap)
+		if (!dma->runs[i].unpinned)
 			total += dma->runs[i].npages;
 	return total;
 }
@@ -251,6 +253,61 @@ static int type1_dma_add_pfnmap(struct type1_dma *dma, unsigned long idx,
 	return ret;
 }
 
+static bool type1_is_zero_page(struct page *page)
+{
+	return is_zero_pfn(page_to_pfn(page));
+}
+
+/* Unpin the pages of a batch that are still held; returns how many. */
+static long type1_release_batch(struct page **pages, long n)
+{
+	long i, released = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!type1_is_zero_page(pages[i])) {
+			unpin_user_page(pages[i]);
+			released++;
+		}
+	}
+	return released;
+}
+
+/*
+ * Charge and record a batch of @n pages pinned from page @idx on.  The
+ * zero page is always there: as 6.1 does, it is neither held nor charged.
+ * On error, pages already recorded go with the runs, the rest are
+ * released here.
+ */
+static int type1_dma_add_batch(struct type1_dma *dma, unsigned long idx,
+			       struct page **pages, long n)
+{
+	long i, charged = 0;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if (type1_is_zero_page(pages[i]))
+			unpin_user_page(pages[i]);
+		else
+			charged++;
+	}
+	ret = type1_account(dma->mm, charged);
+	if (ret) {
+		type1_release_batch(pages, n);
+		return ret;
+	}
+	for (i = 0; i < n; i++) {
+		ret = type1_add_run(dma, dma->iova + ((idx + i) << PAGE_SHIFT),
+				    page_to_pfn(pages[i]), 1,
+				    type1_is_zero_page(pages[i]));
+		if (ret) {
+			type1_account(dma->mm,
+				      -type1_release_batch(pages + i, n - i));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /**
  * type1_dma_pin_all - pin a whole mapping for the domains
  * @dma: the mapping, with nothing pinned for domains yet
@@ -265,7 +322,7 @@ int type1_dma_pin_all(struct type1_dma *dma)
 			   (dma->prot & IOMMU_WRITE ? FOLL_WRITE : 0);
 	unsigned long total = dma->size >> PAGE_SHIFT, done = 0;
 	struct page **pages;
-	long pinned, i;
+	long pinned;
 	int ret = 0;
 
 	pages = kmalloc_array(TYPE1_PIN_BATCH, sizeof(*pages), GFP_KERNEL);
@@ -286,22 +343,9 @@ int type1_dma_pin_all(struct type1_dma *dma)
 			done++;
 			continue;
 		}
-		ret = type1_account(dma->mm, pinned);
-		if (ret) {
-			unpin_user_pages(pages, pinned);
+		ret = type1_dma_add_batch(dma, done, pages, pinned);
+		if (ret)
 			break;
-		}
-		for (i = 0; i < pinned && !ret; i++)
-			ret = type1_add_run(dma, dma->iova +
-					    ((done + i) << PAGE_SHIFT),
-					    page_to_pfn(pages[i]), 1, false);
-		if (ret) {
-			/* Pages already in runs go with the runs. */
-			i--;
-			unpin_user_pages(pages + i, pinned - i);
-			type1_account(dma->mm, -(pinned - i));
-			break;
-		}
 		done += pinned;
 	}
 	kfree(pages);

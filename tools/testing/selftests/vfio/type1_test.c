@@ -1149,6 +1149,31 @@ TEST_F(domain, pfnmap_bar)
 	close(fd);
 }
 
+/*
+ * Read-only mapping of memory never written: GUP hands out the zero
+ * page, which, as in 6.1, is neither held nor charged; written pages are.
+ */
+TEST_F(domain, zero_page_not_charged)
+{
+	int c = self->container;
+	__u64 done;
+	char *buf;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	buf = mmap(NULL, SZ_1M, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, madvise(buf, SZ_1M, MADV_NOHUGEPAGE));
+	memset(buf, 1, 16 * SZ_4K);
+	ASSERT_EQ(0, map(c, buf, 0x10000000, SZ_1M, VFIO_DMA_MAP_FLAG_READ));
+	EXPECT_EQ(self->base_kb + 64, vmlck_kb());
+	ASSERT_EQ(0, unmap(c, 0x10000000, SZ_1M, 0, &done));
+	EXPECT_EQ(SZ_1M, done);
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	munmap(buf, SZ_1M);
+}
+
 /* Behind a real IOMMU the device may write anything mapped. */
 TEST_F(domain, dirty_all_mapped)
 {

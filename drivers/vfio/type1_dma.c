@@ -6,11 +6,13 @@
  * maps it into every domain.  Pages are pinned in batches and grouped into
  * runs of physically contiguous frames, checked on the frames actually
  * returned (a range may span VMAs, copy-on-write pages and folios of any
- * size); each run goes to iommu_map() whole, which picks the largest page
- * sizes the alignment allows.  Unmapping a run is one iommu_unmap() per
- * domain and one ranged unpin.
+ * size); each run is mapped whole, so the IOMMU picks the largest page
+ * sizes the alignment allows, and many runs go in one iommu_map_sg() call
+ * with one IOTLB sync.  Unmapping a run is one iommu_unmap_fast() per
+ * domain, under one IOTLB flush for the mapping, and one ranged unpin.
  */
 #include <linux/mm.h>
+#include <linux/scatterlist.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -272,33 +274,62 @@ static long type1_release_batch(struct page **pages, long n)
 	return released;
 }
 
+/* Unpin the zero pages of a batch; returns how many there were. */
+static long type1_drop_zero_pages(struct page **pages, long n)
+{
+	long i, zero = 0;
+
+	for (i = 0; i < n; i++) {
+		if (type1_is_zero_page(pages[i])) {
+			unpin_user_page(pages[i]);
+			zero++;
+		}
+	}
+	return zero;
+}
+
+/* How many pages from @i on have frames that follow each other. */
+static long type1_run_len(struct page **pages, long n, long i,
+			  bool zero_possible)
+{
+	unsigned long pfn = page_to_pfn(pages[i]);
+	long len = 1;
+
+	if (type1_disable_hugepages ||
+	    (zero_possible && is_zero_pfn(pfn)))
+		return 1;
+	while (i + len < n && page_to_pfn(pages[i + len]) == pfn + len &&
+	       !(zero_possible && is_zero_pfn(pfn + len)))
+		len++;
+	return len;
+}
+
 /*
  * Charge and record a batch of @n pages pinned from page @idx on.  The
- * zero page is always there: as 6.1 does, it is neither held nor charged.
- * On error, pages already recorded go with the runs, the rest are
- * released here.
+ * zero page is always there: as 6.1 does, it is neither held nor charged
+ * (only a read-only pin can be given it).  On error, pages already
+ * recorded go with the runs, the rest are released here.
  */
 static int type1_dma_add_batch(struct type1_dma *dma, unsigned long idx,
 			       struct page **pages, long n)
 {
-	long i, charged = 0;
+	bool zero_possible = !(dma->prot & IOMMU_WRITE);
+	long i, len, charged = n;
 	int ret;
 
-	for (i = 0; i < n; i++) {
-		if (type1_is_zero_page(pages[i]))
-			unpin_user_page(pages[i]);
-		else
-			charged++;
-	}
+	if (zero_possible)
+		charged -= type1_drop_zero_pages(pages, n);
 	ret = type1_account(dma->mm, charged);
 	if (ret) {
 		type1_release_batch(pages, n);
 		return ret;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i += len) {
+		unsigned long pfn = page_to_pfn(pages[i]);
+
+		len = type1_run_len(pages, n, i, zero_possible);
 		ret = type1_add_run(dma, dma->iova + ((idx + i) << PAGE_SHIFT),
-				    page_to_pfn(pages[i]), 1,
-				    type1_is_zero_page(pages[i]));
+				    pfn, len, zero_possible && is_zero_pfn(pfn));
 		if (ret) {
 			type1_account(dma->mm,
 				      -type1_release_batch(pages + i, n - i));
@@ -354,30 +385,85 @@ int type1_dma_pin_all(struct type1_dma *dma)
 	return ret;
 }
 
+/* Runs per iommu_map_sg() call: a page of scatterlist entries. */
+#define TYPE1_SG_RUNS	(PAGE_SIZE / sizeof(struct scatterlist))
+
+/* Whether a run can be a scatterlist entry: struct pages, u32 length. */
+static bool type1_run_sg_ok(struct type1_run *run)
+{
+	return pfn_valid(run->pfn) &&
+	       run->npages <= (UINT_MAX >> PAGE_SHIFT);
+}
+
+/*
+ * Map the runs from @first on into @d, as many as fit one scatterlist,
+ * with a single IOTLB sync for all of them: one per run costs dearly
+ * when memory is scattered into many small runs.
+ *
+ * Return: the number of runs mapped, or a negative errno with none of
+ * them mapped.
+ */
+static long type1_map_runs(struct type1_dma *dma, struct type1_domain *d,
+			   unsigned long first, struct scatterlist *sgl)
+{
+	int prot = dma->prot | IOMMU_CACHE;
+	struct type1_run *run = &dma->runs[first];
+	unsigned long n = 0;
+	ssize_t mapped;
+	size_t bytes = 0;
+
+	if (!type1_run_sg_ok(run)) {
+		/* No pages (VM_PFNMAP) or too long: on its own. */
+		mapped = iommu_map(d->domain, run->iova, PFN_PHYS(run->pfn),
+				   run->npages << PAGE_SHIFT, prot);
+		return mapped ? mapped : 1;
+	}
+
+	sg_init_table(sgl, TYPE1_SG_RUNS);
+	while (first + n < dma->nr_runs && n < TYPE1_SG_RUNS &&
+	       type1_run_sg_ok(&run[n])) {
+		sg_set_page(&sgl[n], pfn_to_page(run[n].pfn),
+			    run[n].npages << PAGE_SHIFT, 0);
+		bytes += run[n].npages << PAGE_SHIFT;
+		n++;
+	}
+	sg_mark_end(&sgl[n - 1]);
+	mapped = iommu_map_sg(d->domain, run->iova, sgl, n, prot);
+	if (mapped < 0)
+		return mapped;
+	if ((size_t)mapped != bytes) {
+		iommu_unmap(d->domain, run->iova, mapped);
+		return -EIO;
+	}
+	return n;
+}
+
 /**
  * type1_dma_map_domain - map a pinned mapping into one domain
  * @dma: the mapping
  * @d: the domain
  *
- * Return: 0, or the iommu_map() error with nothing left mapped.
+ * Return: 0, or the IOMMU's error with nothing left mapped.
  */
 int type1_dma_map_domain(struct type1_dma *dma, struct type1_domain *d)
 {
-	int prot = dma->prot | IOMMU_CACHE;
-	unsigned long i;
-	int ret;
+	struct scatterlist *sgl;
+	unsigned long i = 0;
+	long ret = 0;
 
-	for (i = 0; i < dma->nr_runs; i++) {
-		struct type1_run *run = &dma->runs[i];
-
-		ret = iommu_map(d->domain, run->iova, PFN_PHYS(run->pfn),
-				run->npages << PAGE_SHIFT, prot);
-		if (ret)
-			goto err_unmap;
+	sgl = kmalloc_array(TYPE1_SG_RUNS, sizeof(*sgl), GFP_KERNEL);
+	if (!sgl)
+		return -ENOMEM;
+	while (i < dma->nr_runs) {
+		ret = type1_map_runs(dma, d, i, sgl);
+		if (ret < 0)
+			break;
+		i += ret;
 	}
-	return 0;
+	kfree(sgl);
+	if (ret >= 0)
+		return 0;
 
-err_unmap:
 	while (i--)
 		iommu_unmap(d->domain, dma->runs[i].iova,
 			    dma->runs[i].npages << PAGE_SHIFT);

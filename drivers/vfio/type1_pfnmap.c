@@ -23,6 +23,7 @@ static int type1_pfnmap_pte(struct vm_area_struct *vma, unsigned long vaddr,
 
 	if (follow_pte(vma->vm_mm, vaddr, &ptep, &ptl))
 		return -ENOENT;
+	__acquire(ptl);	/* follow_pte() took it; tell sparse */
 	if (write && !pte_write(*ptep))
 		ret = -EFAULT;	/* mapped read-only: the device may not write */
 	else

@@ -71,8 +71,12 @@ static int type1_pin_one(struct type1 *t, struct type1_dma *dma,
 	ret = type1_pin_page(dma, dma->vaddr + (iova - dma->iova), &pin->page);
 	if (ret)
 		goto err_free;
-	/* With domains the page is pinned and charged for them already. */
-	pin->charged = list_empty(&t->domains);
+	/*
+	 * With domains the page is pinned and charged for them already; the
+	 * zero page (a read-only mapping never written) is never charged.
+	 */
+	pin->charged = list_empty(&t->domains) &&
+		       !is_zero_pfn(page_to_pfn(pin->page));
 	if (pin->charged) {
 		ret = type1_account(dma->mm, 1);
 		if (ret)

@@ -278,6 +278,32 @@ TEST_F(emulated, pin_permissions)
 	EXPECT_EQ(1, vfio_ioctl(self->h.device, VFIO_MOCK_PIN, &pin));
 }
 
+static int mock_pin(int device, unsigned long iova, unsigned long npages,
+		    __u32 flags);
+static int mock_unpin(int device, unsigned long iova, unsigned long npages);
+
+/* The zero page behind a read-only mapping is not charged (6.1). */
+TEST_F(emulated, pin_zero_page_not_charged)
+{
+	char *fresh;
+
+	if (variant->type == VFIO_TYPE1_IOMMU)
+		SKIP(return, "v1 does not pin");
+	fresh = mmap(NULL, SZ_1M, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, fresh);
+	ASSERT_EQ(0, madvise(fresh, SZ_1M, MADV_NOHUGEPAGE));
+	fresh[SZ_4K] = 1;
+	ASSERT_EQ(0, map(self->h.container, fresh, SZ_1M, SZ_1M,
+			 VFIO_DMA_MAP_FLAG_READ));
+	ASSERT_EQ(2, mock_pin(self->h.device, SZ_1M, 2, 0));
+	/* Only the page written holds memory of its own. */
+	EXPECT_EQ(self->base_kb + 4, vmlck_kb());
+	ASSERT_EQ(0, mock_unpin(self->h.device, SZ_1M, 2));
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	munmap(fresh, SZ_1M);
+}
+
 /* vfio_dma_rw() reaches exactly the memory behind the IOVAs. */
 TEST_F(emulated, dma_rw_carries_data)
 {

@@ -10,6 +10,7 @@
 #   make demo            the main job: a device through our stack to a client
 #   make check-mdev-qemu QEMU in the VM hands an mdev to an inner guest
 #   make check-pci-qemu  QEMU in the VM passes the NVMe to an inner guest
+#   make check-dpdk      dpdk-testpmd forwarding between two NICs in the VM
 #   make bench           type1 MAP/UNMAP timings, ours against Debian's
 #   make install         install the modules over Debian's (updates/)
 #   make checkpatch | sparse | clean
@@ -50,7 +51,7 @@ endif
 KBUILD_ARGS += KCFLAGS="$(strip $(VFIO_CFLAGS))"
 
 .PHONY: all modules deps selftests check demo install checkpatch sparse \
-	clean check-s390 check-mdev-qemu check-pci-qemu bench
+	clean check-s390 check-mdev-qemu check-pci-qemu check-dpdk bench
 
 all: modules
 
@@ -95,11 +96,11 @@ GUEST_MODULES := kvm kvm_amd kvm_intel nvme e1000 virtio_net virtio_pci \
 T ?=
 # The s390x run is part of make check; CHECK_S390=0 leaves it out.
 CHECK_S390 ?= 1
-# So are the nested QEMU clients, each its own VM run (when T is empty):
-# QEMU driving an mdev, and QEMU passing the NVMe to a KVM guest.
-# CHECK_NESTED=0 leaves them out.
-CHECK_NESTED ?= 1
-NESTED := mdev_qemu pci_qemu
+# So are the real clients, each its own VM run (when T is empty): QEMU
+# driving an mdev, QEMU passing the NVMe to a KVM guest, and DPDK.
+# CHECK_CLIENTS=0 leaves them out.
+CHECK_CLIENTS ?= 1
+CLIENTS := mdev_qemu pci_qemu dpdk
 
 check: modules selftests
 	@mkdir -p $(BUILD)/check
@@ -124,8 +125,8 @@ check: modules selftests
 		sed -E 's/^VFIOTEST (BEGIN|END) /&s390x:/' \
 			$(BUILD)/s390x/all.log >> $(BUILD)/check/all.log; \
 	 fi; \
-	 if [ "$(CHECK_NESTED)" != 0 ] && [ -z "$(T)" ]; then \
-		for t in $(NESTED); do \
+	 if [ "$(CHECK_CLIENTS)" != 0 ] && [ -z "$(T)" ]; then \
+		for t in $(CLIENTS); do \
 			$(SELFTESTS)/$$t/run.sh $(BUILD)/$$t $(KVER) \
 				$(OUR_KOS) > $(BUILD)/check/$$t.out 2>&1; \
 			cat $(BUILD)/$$t/all.log >> $(BUILD)/check/all.log; \
@@ -142,6 +143,9 @@ demo: modules
 # Part of a full make check; alone, with their own logs.
 check-mdev-qemu check-pci-qemu: check-%-qemu: modules
 	@$(SELFTESTS)/$*_qemu/run.sh $(BUILD)/$*_qemu $(KVER) $(OUR_KOS)
+
+check-dpdk: modules
+	@$(SELFTESTS)/dpdk/run.sh $(BUILD)/dpdk $(KVER) $(OUR_KOS)
 
 # Not part of check: boots the VM twice, on Debian's VFIO modules and on
 # ours, and prints ours/Debian ratios (BENCH_SIZES in MiB to change sizes).

@@ -11,6 +11,7 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio kmod binutils file
 	xz-utils zstd gzip gcc make bc sparse python3
 	linux-libc-dev		# 6.1's uapi headers, for the ABI comparison
+	dpdk-dev		# dpdk-testpmd, a real client of vfio-pci
 )
 
 missing=()

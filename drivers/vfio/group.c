@@ -253,29 +253,31 @@ struct vfio_group *vfio_group_from_file(struct file *file)
 	return file->private_data;
 }
 
+/* Why @group cannot be opened now, or 0; the caller holds its lock. */
+static int vfio_group_open_refusal(struct vfio_group *group)
+{
+	lockdep_assert_held(&group->lock);
+
+	if (!group->iommu_group)
+		return -ENODEV;		/* being unregistered */
+	if (group->type == VFIO_NO_IOMMU && !capable(CAP_SYS_RAWIO))
+		return -EPERM;
+	/* One owner at a time: the group is the unit of isolation. */
+	return group->opened_file ? -EBUSY : 0;
+}
+
 static int vfio_group_open(struct inode *inode, struct file *file)
 {
 	struct vfio_group *group =
 		container_of(inode->i_cdev, struct vfio_group, cdev);
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&group->lock);
-	if (!group->iommu_group) {
-		ret = -ENODEV;
-		goto out_unlock;
+	ret = vfio_group_open_refusal(group);
+	if (!ret) {
+		group->opened_file = file;
+		file->private_data = group;
 	}
-	if (group->type == VFIO_NO_IOMMU && !capable(CAP_SYS_RAWIO)) {
-		ret = -EPERM;
-		goto out_unlock;
-	}
-	/* One owner at a time: the group is the unit of isolation. */
-	if (group->opened_file) {
-		ret = -EBUSY;
-		goto out_unlock;
-	}
-	group->opened_file = file;
-	file->private_data = group;
-out_unlock:
 	mutex_unlock(&group->lock);
 	return ret;
 }
@@ -332,32 +334,35 @@ static int vfio_group_ioctl_get_status(struct vfio_group *group,
 	return put_user(flags, &arg->flags);
 }
 
+/* Join the container of @file; the caller holds @group's lock. */
+static int vfio_group_join(struct vfio_group *group, struct file *file)
+{
+	struct vfio_container *container = vfio_container_from_file(file);
+
+	lockdep_assert_held(&group->lock);
+
+	if (!container || group->container)
+		return -EINVAL;
+	if (!group->iommu_group)
+		return -ENODEV;
+	return vfio_container_attach_group(container, group);
+}
+
 static int vfio_group_ioctl_set_container(struct vfio_group *group,
 					  int __user *arg)
 {
-	struct vfio_container *container;
-	struct fd container_fd;
-	int ret;
-	int fd;
+	struct fd f;
+	int fd, ret;
 
 	if (get_user(fd, arg))
 		return -EFAULT;
-
-	container_fd = fdget(fd);
-	if (!container_fd.file)
+	f = fdget(fd);
+	if (!f.file)
 		return -EBADF;
-
 	mutex_lock(&group->lock);
-	container = vfio_container_from_file(container_fd.file);
-	if (!container || group->container)
-		ret = -EINVAL;
-	else if (!group->iommu_group)
-		ret = -ENODEV;
-	else
-		ret = vfio_container_attach_group(container, group);
+	ret = vfio_group_join(group, f.file);
 	mutex_unlock(&group->lock);
-
-	fdput(container_fd);
+	fdput(f);
 	return ret;
 }
 

@@ -38,20 +38,23 @@ static void *type1_open(unsigned long arg)
 	    arg != VFIO_TYPE1_NESTING_IOMMU)
 		return ERR_PTR(-EINVAL);
 
-	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	t = kmalloc(sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return ERR_PTR(-ENOMEM);
+	/* Until a domain says otherwise, any page size goes. */
+	*t = (struct type1) {
+		.dmas = RB_ROOT,
+		.domains = LIST_HEAD_INIT(t->domains),
+		.emulated = LIST_HEAD_INIT(t->emulated),
+		.devices = LIST_HEAD_INIT(t->devices),
+		.ranges = LIST_HEAD_INIT(t->ranges),
+		.pgsize_bitmap = PAGE_MASK,
+		.dma_avail = type1_dma_entry_limit,
+		.v2 = arg != VFIO_TYPE1_IOMMU,
+		.nesting = arg == VFIO_TYPE1_NESTING_IOMMU,
+	};
 	mutex_init(&t->notify_lock);
 	mutex_init(&t->lock);
-	t->dmas = RB_ROOT;
-	INIT_LIST_HEAD(&t->domains);
-	INIT_LIST_HEAD(&t->emulated);
-	INIT_LIST_HEAD(&t->devices);
-	INIT_LIST_HEAD(&t->ranges);
-	t->pgsize_bitmap = PAGE_MASK;
-	t->dma_avail = type1_dma_entry_limit;
-	t->v2 = arg != VFIO_TYPE1_IOMMU;
-	t->nesting = arg == VFIO_TYPE1_NESTING_IOMMU;
 	return t;
 }
 
@@ -132,19 +135,15 @@ static bool type1_all_coherent(struct type1 *t)
 
 static long type1_check_extension(struct type1 *t, unsigned long ext)
 {
-	switch (ext) {
-	case VFIO_TYPE1_IOMMU:
-	case VFIO_TYPE1v2_IOMMU:
-	case VFIO_TYPE1_NESTING_IOMMU:
-	case VFIO_UNMAP_ALL:
-		return 1;
-	case VFIO_UPDATE_VADDR:
-		return type1_vaddr_supported(t);
-	case VFIO_DMA_CC_IOMMU:
+	/* The answers that depend on the container's state. */
+	if (ext == VFIO_DMA_CC_IOMMU)
 		return t && type1_all_coherent(t);
-	default:
-		return 0;
-	}
+	if (ext == VFIO_UPDATE_VADDR)
+		return type1_vaddr_supported(t);
+
+	/* Every flavour of type1 is served, and unmap-all with each. */
+	return ext == VFIO_TYPE1_IOMMU || ext == VFIO_TYPE1v2_IOMMU ||
+	       ext == VFIO_TYPE1_NESTING_IOMMU || ext == VFIO_UNMAP_ALL;
 }
 
 static int type1_add_iova_cap(struct type1 *t, struct vfio_info_cap *caps)
@@ -245,18 +244,16 @@ static long type1_ioctl(void *data, unsigned int cmd, unsigned long arg)
 	if (!t)
 		return -EINVAL;
 
-	switch (cmd) {
-	case VFIO_IOMMU_GET_INFO:
-		return type1_get_info(t, uarg);
-	case VFIO_IOMMU_MAP_DMA:
+	/* The mapping calls first: a VM start makes thousands of them. */
+	if (cmd == VFIO_IOMMU_MAP_DMA)
 		return type1_map_dma(t, uarg);
-	case VFIO_IOMMU_UNMAP_DMA:
+	if (cmd == VFIO_IOMMU_UNMAP_DMA)
 		return type1_unmap_dma(t, uarg);
-	case VFIO_IOMMU_DIRTY_PAGES:
+	if (cmd == VFIO_IOMMU_GET_INFO)
+		return type1_get_info(t, uarg);
+	if (cmd == VFIO_IOMMU_DIRTY_PAGES)
 		return type1_dirty_pages(t, uarg);
-	default:
-		return -ENOTTY;
-	}
+	return -ENOTTY;
 }
 
 static const struct vfio_iommu_driver_ops type1_ops = {

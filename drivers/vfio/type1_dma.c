@@ -20,8 +20,11 @@
 
 #include "type1.h"
 
-/* Pages pinned per pin_user_pages_fast() call: a page of pointers. */
-#define TYPE1_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
+/*
+ * Pages pinned per pin_user_pages_fast() call: 16 MiB of memory, so that
+ * hugepage-backed memory costs few calls; eight pages of pointers.
+ */
+#define TYPE1_PIN_BATCH	(8 * PAGE_SIZE / sizeof(struct page *))
 
 /* Times an unmap asks devices to unpin a mapping before giving up. */
 #define TYPE1_UNMAP_RETRIES	10
@@ -356,7 +359,7 @@ int type1_dma_pin_all(struct type1_dma *dma)
 	long pinned;
 	int ret = 0;
 
-	pages = kmalloc_array(TYPE1_PIN_BATCH, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(TYPE1_PIN_BATCH, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
 
@@ -379,7 +382,7 @@ int type1_dma_pin_all(struct type1_dma *dma)
 			break;
 		done += pinned;
 	}
-	kfree(pages);
+	kvfree(pages);
 	if (ret)
 		type1_dma_unpin_runs(dma);
 	return ret;

@@ -175,37 +175,6 @@ FIXTURE_TEARDOWN(nvme_drv)
 	pci_handle_teardown(&self->h);
 }
 
-/*
- * Open the kernel log positioned at its end, so that only records printed
- * from now on are read back.
- */
-static int kmsg_open_at_end(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/* Whether a record read from @fd holds every one of the words. */
-static bool kmsg_saw(int fd, const char *a, const char *b)
-{
-	char rec[1024];
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)	/* overwritten records */
-			continue;
-		if (n <= 0)
-			return false;
-		rec[n] = 0;
-		if (strstr(rec, a) && strstr(rec, b))
-			return true;
-	}
-}
-
 /* Submit Identify Controller into IOVA_DATA; returns the status or -1. */
 static int identify(struct _test_data_nvme_drv *self, unsigned short cid)
 {
@@ -261,7 +230,7 @@ TEST_F(nvme_drv, identify_then_unmapped)
 	EXPECT_EQ(0, touched);
 	/* The fault report is printed from the IOMMU's interrupt. */
 	for (i = 0; i < 100 && !saw; i++) {
-		saw = kmsg_saw(kmsg, "DMAR", "fault addr 0x200000");
+		saw = kmsg_saw(kmsg, "DMAR", "fault addr 0x200000", NULL, NULL);
 		if (!saw)
 			usleep(10000);
 	}

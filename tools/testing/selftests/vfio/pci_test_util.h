@@ -179,7 +179,7 @@ static inline int pci_handle_setup(struct pci_handle *h, const char *bdf)
 {
 	int ret;
 
-	snprintf(h->bdf, sizeof(h->bdf), "%s", bdf);
+	snprintf(h->bdf, sizeof(h->bdf), "%.15s", bdf);
 	h->container = h->group = h->device = -1;
 	ret = pci_bind_vfio(bdf, h->old_driver, sizeof(h->old_driver));
 	if (ret)
@@ -269,6 +269,43 @@ static inline unsigned long long pci_eventfd_wait(int efd, int ms)
 	if (poll(&p, 1, ms) == 1 && read(efd, &cnt, sizeof(cnt)) == sizeof(cnt))
 		return cnt;
 	return 0;
+}
+
+/*
+ * Open the kernel log positioned at its end, so that only records printed
+ * from now on are read back.
+ */
+static inline int kmsg_open_at_end(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/*
+ * Whether a record read from @fd holds both @a and @b, or both @c and @d
+ * when @c is given (one message in two spellings, say one per arch).
+ */
+static inline bool kmsg_saw(int fd, const char *a, const char *b,
+			    const char *c, const char *d)
+{
+	char rec[1024];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* overwritten records */
+			continue;
+		if (n <= 0)
+			return false;
+		rec[n] = 0;
+		if (strstr(rec, a) && strstr(rec, b))
+			return true;
+		if (c && strstr(rec, c) && strstr(rec, d))
+			return true;
+	}
 }
 
 #endif /* __PCI_TEST_UTIL_H */

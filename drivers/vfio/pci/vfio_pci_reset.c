@@ -308,6 +308,7 @@ static struct file **hot_reset_get_files(void __user *fds_arg, u32 count)
 {
 	struct file **files;
 	s32 *fds;
+	int ret;
 	u32 i;
 
 	fds = memdup_user(fds_arg, count * sizeof(*fds));
@@ -328,12 +329,13 @@ static struct file **hot_reset_get_files(void __user *fds_arg, u32 count)
 		return files;
 
 	/* A bad descriptor, or one that is no VFIO group. */
+	ret = files[i] ? -EINVAL : -EBADF;
 	if (files[i])
 		fput(files[i]);
 	while (i--)
 		fput(files[i]);
 	kfree(files);
-	return ERR_PTR(-EINVAL);
+	return ERR_PTR(ret);
 }
 
 static void hot_reset_put_files(struct file **files, u32 count)
@@ -348,9 +350,10 @@ static void hot_reset_put_files(struct file **files, u32 count)
  * @vdev: the device
  * @arg: struct vfio_pci_hot_reset with the caller's group fds
  *
- * Return: 0; -EINVAL for malformed requests, bad descriptors, functions
- * not bound to us or open by someone the groups do not cover; -ENODEV
- * without a slot or bus reset; or the reset's error.
+ * Return: 0; -EBADF for a descriptor that is not open; -EINVAL for
+ * malformed requests, descriptors of other files, functions not bound to
+ * us or open by someone the groups do not cover; -ENODEV without a slot
+ * or bus reset; or the reset's error.
  */
 long vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,
 			      void __user *arg)

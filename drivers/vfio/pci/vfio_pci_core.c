@@ -191,6 +191,7 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 	pci_clear_master(pdev);
 	vfio_pci_irqs_teardown(vdev);
 	vdev->virq_disabled = false;
+	vfio_pci_ioeventfds_release(vdev);
 	vfio_pci_regions_release(vdev);
 	vfio_pci_config_exit(vdev);
 	pci_disable_device(pdev);

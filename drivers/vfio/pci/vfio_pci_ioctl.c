@@ -3,6 +3,7 @@
  * ioctls of a vfio-pci device file: what the device looks like (info,
  * regions, interrupt indexes) and the requests that act on it.
  */
+#include <linux/bitops.h>
 #include <linux/nospec.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -248,6 +249,25 @@ static long ioctl_set_irqs(struct vfio_pci_core_device *vdev,
 	return ret;
 }
 
+static long ioctl_ioeventfd(struct vfio_pci_core_device *vdev,
+			    void __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_device_ioeventfd, fd);
+	struct vfio_device_ioeventfd req;
+	unsigned int width;
+
+	if (copy_from_user(&req, arg, minsz))
+		return -EFAULT;
+	if (req.argsz < minsz ||
+	    req.flags & ~VFIO_DEVICE_IOEVENTFD_SIZE_MASK)
+		return -EINVAL;
+	/* The width flags double as the byte count: exactly one is set. */
+	width = req.flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
+	if (hweight8(width) != 1 || req.fd < -1)
+		return -EINVAL;
+	return vfio_pci_ioeventfd(vdev, req.offset, req.data, width, req.fd);
+}
+
 /**
  * vfio_pci_core_ioctl - ioctls of the device file the core passes on
  * @core_vdev: the device
@@ -281,8 +301,8 @@ long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		return vfio_pci_ioctl_hot_reset_info(vdev, uarg);
 	if (cmd == VFIO_DEVICE_PCI_HOT_RESET)
 		return vfio_pci_ioctl_hot_reset(vdev, uarg);
-
-	/* Anything else, VFIO_DEVICE_IOEVENTFD included, is not offered. */
+	if (cmd == VFIO_DEVICE_IOEVENTFD)
+		return ioctl_ioeventfd(vdev, uarg);
 	return -ENOTTY;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_ioctl);

@@ -145,6 +145,11 @@ void vfio_pci_vf_token_user_add(struct vfio_pci_core_device *vdev, int val);
 int vfio_pci_feature_vf_token(struct vfio_pci_core_device *vdev, u32 flags,
 			      void __user *arg, size_t argsz);
 
+/* vfio_pci_ioeventfd.c: register writes on eventfd signals */
+int vfio_pci_ioeventfd(struct vfio_pci_core_device *vdev, u64 offset,
+		       u64 data, int width, int fd);
+void vfio_pci_ioeventfds_release(struct vfio_pci_core_device *vdev);
+
 /* vfio_pci_zdev.c: s390 zPCI properties and KVM registration */
 #ifdef CONFIG_VFIO_PCI_ZDEV_KVM
 int vfio_pci_zdev_info_caps(struct vfio_pci_core_device *vdev,

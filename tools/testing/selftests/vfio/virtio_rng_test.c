@@ -379,6 +379,92 @@ FIXTURE_TEARDOWN(rng)
 		munmap(self->mem, 4 * PAGE);
 }
 
+static int ioeventfd(int device, unsigned int flags, __u64 offset, __u64 data,
+		     int fd)
+{
+	struct vfio_device_ioeventfd req = {
+		.argsz = sizeof(req), .flags = flags, .offset = offset,
+		.data = data, .fd = fd,
+	};
+
+	return vfio_ioctl(device, VFIO_DEVICE_IOEVENTFD, &req);
+}
+
+/* The MSI-X table's file offset, or -1 without MSI-X. */
+static off_t msix_table(int fd)
+{
+	unsigned char pos = pci_cfg_read8(fd, PCI_CAPABILITY_LIST);
+	struct vfio_region_info info;
+	int guard;
+
+	for (guard = 0; pos && guard < 48; guard++) {
+		if (pci_cfg_read8(fd, pos) == PCI_CAP_ID_MSIX) {
+			unsigned int t = le32toh(pci_cfg_read32(fd, pos + 4));
+
+			if (pci_region_info(fd, t & 7, &info, sizeof(info)))
+				return -1;
+			return info.offset + (t & ~7u);
+		}
+		pos = pci_cfg_read8(fd, pos + 1);
+	}
+	return -1;
+}
+
+/* A register written by the kernel when an eventfd fires. */
+TEST_F(rng, ioeventfd_writes_register)
+{
+	off_t reg = self->common.off + COMMON_DFSELECT;
+	int d = self->h.device, efd, i;
+	__u64 one = 1;
+	off_t table;
+
+	PCI_NEED_DEVICE();
+	efd = eventfd(0, 0);
+	ASSERT_LE(0, efd);
+
+	ASSERT_EQ(0, ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, reg, 1, efd));
+	EXPECT_EQ(-EEXIST, ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, reg, 1, efd));
+	ASSERT_EQ(0, wr32(d, reg, 0));
+	ASSERT_EQ(sizeof(one), write(efd, &one, sizeof(one)));
+	for (i = 0; i < 1000 && rd32(d, reg) != 1; i++)
+		usleep(1000);
+	EXPECT_EQ(1, rd32(d, reg));
+
+	/* Bad requests change nothing. */
+	EXPECT_EQ(-EINVAL, ioeventfd(d, 0, reg, 2, efd));
+	EXPECT_EQ(-EINVAL, ioeventfd(d, VFIO_DEVICE_IOEVENTFD_8 |
+				     VFIO_DEVICE_IOEVENTFD_16, reg, 2, efd));
+	EXPECT_EQ(-EINVAL, ioeventfd(d, 1u << 4, reg, 2, efd));
+	EXPECT_EQ(-EINVAL, ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, reg, 2, -2));
+	EXPECT_EQ(-EINVAL, ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32,
+				     REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX),
+				     2, efd));
+	EXPECT_EQ(-EINVAL, ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32,
+				     (reg & ~((1ULL << 40) - 1)) +
+				     (1ULL << 39), 2, efd));
+	table = msix_table(d);
+	if (table >= 0)
+		EXPECT_EQ(-EINVAL, ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32,
+					     table, 2, efd));
+	EXPECT_EQ(-ENODEV, ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, reg, 2, -1));
+
+	/* Removed, it writes no more. */
+	ASSERT_EQ(0, ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, reg, 1, -1));
+	EXPECT_EQ(-ENODEV, ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, reg, 1, -1));
+	ASSERT_EQ(0, wr32(d, reg, 0));
+	ASSERT_EQ(sizeof(one), write(efd, &one, sizeof(one)));
+	usleep(100000);
+	EXPECT_EQ(0, rd32(d, reg));
+
+	/* One left registered goes with the device's last close. */
+	ASSERT_EQ(0, ioeventfd(d, VFIO_DEVICE_IOEVENTFD_32, reg, 1, efd));
+	close(efd);
+}
+
+/*
+ * Last: on s390 the refused DMA puts the function in an error state that
+ * only a recovery ends.
+ */
 TEST_F(rng, dma_then_unmapped)
 {
 	struct vq_used_elem *used_elem;

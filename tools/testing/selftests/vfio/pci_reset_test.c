@@ -5,8 +5,8 @@
  * group.  GET_PCI_HOT_RESET_INFO must name both, PCI_HOT_RESET must only
  * go ahead with the groups of everyone using the set, and every bad
  * request must be refused with nothing reset.  Plus: a function on the
- * root bus has no hot reset, and a function its user died with is usable
- * by the next one.
+ * root bus has no hot reset, a function its user died with is usable by
+ * the next one, idle functions sleep in D3hot, and the e1000's I/O BAR.
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -155,6 +155,104 @@ TEST_F(bus, hot_reset_with_the_group)
 	EXPECT_EQ(0, vfio_ioctl(self->a.device, VFIO_DEVICE_GET_INFO, &dinfo));
 	EXPECT_EQ(0x8086, le16toh(pci_cfg_read16(self->a.device,
 						 PCI_VENDOR_ID)));
+}
+
+/* The power state sysfs shows for a function, "" if none. */
+static void power_state(const char *bdf, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power_state",
+		 bdf);
+	buf[0] = '\0';
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(buf, size, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* Whether a function has the PCI power management capability. */
+static bool has_pm_cap(const char *bdf)
+{
+	unsigned char cfg[256] = { 0 };
+	char path[PATH_MAX];
+	int fd, pos, guard;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	if (read(fd, cfg, sizeof(cfg)) != sizeof(cfg))
+		cfg[PCI_CAPABILITY_LIST] = 0;
+	close(fd);
+	pos = cfg[PCI_CAPABILITY_LIST];
+	for (guard = 0; pos && pos < 0xff && guard < 48; guard++) {
+		if (cfg[pos] == PCI_CAP_ID_PM)
+			return true;
+		pos = cfg[pos + 1];
+	}
+	return false;
+}
+
+/* An idle function bound to vfio-pci waits in D3hot; an open one is in D0. */
+TEST(idle_function_sleeps)
+{
+	struct pci_handle h;
+	char state[32];
+	int i, ret;
+
+	if (!has_pm_cap(PCI_NVME))
+		SKIP(return, "no PM capability on " PCI_NVME);
+	ret = pci_bind_vfio(PCI_NVME, h.old_driver, sizeof(h.old_driver));
+	if (ret == -ENOENT || ret == -ENODEV)
+		SKIP(return, "no vfio-pci");
+	ASSERT_EQ(0, ret);
+	snprintf(h.bdf, sizeof(h.bdf), "%s", PCI_NVME);
+	for (i = 0; i < 100; i++) {
+		power_state(PCI_NVME, state, sizeof(state));
+		if (!strcmp(state, "D3hot"))
+			break;
+		usleep(10000);
+	}
+	EXPECT_STREQ("D3hot", state);
+
+	ASSERT_EQ(0, pci_handle_open(&h));
+	power_state(PCI_NVME, state, sizeof(state));
+	EXPECT_STREQ("D0", state);
+	pci_handle_teardown(&h);
+}
+
+/*
+ * The e1000's I/O BAR: reachable through the file only, read and written
+ * with decode on (QEMU's model answers 0 to every read), and bounded.
+ */
+TEST_F(bus, io_port_bar)
+{
+	struct vfio_region_info io;
+	int d = self->a.device;
+	__le32 val = htole32(0x8);
+	__le16 cmd = htole16(PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+
+	BUS_NEED_DEVICE();
+	ASSERT_EQ(0, pci_region_info(d, 1, &io, sizeof(io)));
+	EXPECT_EQ(64, io.size);
+	EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE,
+		  io.flags);
+	ASSERT_EQ(2, pci_cfg_write(d, PCI_COMMAND, &cmd, 2));
+
+	EXPECT_EQ(4, pwrite(d, &val, 4, io.offset));
+	EXPECT_EQ(4, pread(d, &val, 4, io.offset + 4));
+	EXPECT_EQ(0, val);
+	/* I/O ports cannot be mapped. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 64, PROT_READ, MAP_SHARED, d,
+				   io.offset));
+
+	/* Past the end nothing; across it, what is inside (as 6.1). */
+	EXPECT_EQ(-1, pread(d, &val, 4, io.offset + io.size));
+	EXPECT_EQ(2, pread(d, &val, 4, io.offset + io.size - 2));
 }
 
 /* A user that dies with the function set up leaves it usable. */

@@ -227,50 +227,42 @@ static bool data_says_yes(u32 flags, void *data)
 	       ((flags & VFIO_IRQ_SET_DATA_BOOL) && *(u8 *)data);
 }
 
-static int intx_set_unmask(struct vfio_pci_core_device *vdev, u32 flags,
-			   void *data)
-{
-	struct vfio_pci_irq_ctx *ctx = vdev->ctx;
-	s32 fd;
-
-	if (!(flags & VFIO_IRQ_SET_DATA_EVENTFD)) {
-		if (data_says_yes(flags, data))
-			vfio_pci_intx_unmask(vdev);
-		return 0;
-	}
-	fd = *(s32 *)data;
-	if (fd < 0) {
-		vfio_virqfd_disable(&ctx->unmask);
-		return 0;
-	}
-	return vfio_virqfd_enable(vdev, intx_unmask_atomic, intx_signal, NULL,
-				  &ctx->unmask, fd);
-}
-
 static int intx_mask_atomic(void *opaque, void *unused)
 {
 	vfio_pci_intx_mask(opaque);
 	return 0;
 }
 
-static int intx_set_mask(struct vfio_pci_core_device *vdev, u32 flags,
-			 void *data)
+/*
+ * ACTION_MASK and ACTION_UNMASK: act now (DATA_NONE, or DATA_BOOL true),
+ * or hand the action to an eventfd (DATA_EVENTFD; -1 takes it back).
+ * Unmasking from an eventfd may find the line pending again: its thread
+ * then signals the trigger.
+ */
+static int intx_set_gate(struct vfio_pci_core_device *vdev, u32 flags,
+			 void *data, bool mask)
 {
 	struct vfio_pci_irq_ctx *ctx = vdev->ctx;
+	struct virqfd **gate = mask ? &ctx->mask : &ctx->unmask;
 	s32 fd;
 
 	if (!(flags & VFIO_IRQ_SET_DATA_EVENTFD)) {
-		if (data_says_yes(flags, data))
+		if (data_says_yes(flags, data) && mask)
 			vfio_pci_intx_mask(vdev);
+		else if (data_says_yes(flags, data))
+			vfio_pci_intx_unmask(vdev);
 		return 0;
 	}
 	fd = *(s32 *)data;
 	if (fd < 0) {
-		vfio_virqfd_disable(&ctx->mask);
+		vfio_virqfd_disable(gate);
 		return 0;
 	}
-	return vfio_virqfd_enable(vdev, intx_mask_atomic, NULL, NULL,
-				  &ctx->mask, fd);
+	if (mask)
+		return vfio_virqfd_enable(vdev, intx_mask_atomic, NULL, NULL,
+					  gate, fd);
+	return vfio_virqfd_enable(vdev, intx_unmask_atomic, intx_signal, NULL,
+				  gate, fd);
 }
 
 static int intx_set_trigger(struct vfio_pci_core_device *vdev, u32 count,
@@ -325,7 +317,6 @@ int vfio_pci_intx_set(struct vfio_pci_core_device *vdev, unsigned int action,
 	/* Masking applies to an enabled INTx, one vector. */
 	if (!intx_active(vdev) || start || count != 1)
 		return -EINVAL;
-	if (action == VFIO_IRQ_SET_ACTION_UNMASK)
-		return intx_set_unmask(vdev, flags, data);
-	return intx_set_mask(vdev, flags, data);
+	return intx_set_gate(vdev, flags, data,
+			     action == VFIO_IRQ_SET_ACTION_MASK);
 }

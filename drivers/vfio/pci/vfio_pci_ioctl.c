@@ -118,10 +118,14 @@ static int region_info_fill(struct vfio_pci_core_device *vdev,
  * userspace can retry.
  */
 static int info_put_caps(struct vfio_info_cap *caps, size_t fixed,
-			 u32 *argsz, u32 *cap_offset, void __user *tail)
+			 u32 *flags, u32 caps_flag, u32 *argsz,
+			 u32 *cap_offset, void __user *tail)
 {
 	size_t needed = fixed + caps->size;
 
+	if (!caps->size)
+		return 0;
+	*flags |= caps_flag;
 	if (*argsz < needed) {
 		*cap_offset = 0;
 		*argsz = needed;
@@ -161,11 +165,10 @@ static long ioctl_get_info(struct vfio_pci_core_device *vdev,
 	}
 
 	ret = vfio_pci_zdev_info_caps(vdev, &caps);
-	if (!ret && caps.size) {
-		info.flags |= VFIO_DEVICE_FLAGS_CAPS;
-		ret = info_put_caps(&caps, sizeof(info), &info.argsz,
+	if (!ret)
+		ret = info_put_caps(&caps, sizeof(info), &info.flags,
+				    VFIO_DEVICE_FLAGS_CAPS, &info.argsz,
 				    &info.cap_offset, arg + 1);
-	}
 	if (!ret && copy_to_user(arg, &info, minsz))
 		ret = -EFAULT;
 	kfree(caps.buf);
@@ -186,11 +189,10 @@ static long ioctl_get_region_info(struct vfio_pci_core_device *vdev,
 		return -EINVAL;
 
 	ret = region_info_fill(vdev, &info, &caps);
-	if (!ret && caps.size) {
-		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
-		ret = info_put_caps(&caps, sizeof(info), &info.argsz,
+	if (!ret)
+		ret = info_put_caps(&caps, sizeof(info), &info.flags,
+				    VFIO_REGION_INFO_FLAG_CAPS, &info.argsz,
 				    &info.cap_offset, arg + 1);
-	}
 	if (!ret && copy_to_user(arg, &info, minsz))
 		ret = -EFAULT;
 	kfree(caps.buf);

@@ -6,22 +6,13 @@
 # between them for a while: both ports must receive and send, with no
 # packet dropped.  TAP output.
 nics="0000:00:03.0 0000:00:04.0"
-n=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n $1"; }
-check() { what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-bail() { echo "Bail out! $1"; exit 1; }
+. /lib/vfio-test/tap.sh
 
 echo "TAP version 13"
 echo "1..6"
 modprobe vfio_iommu_type1 || bail "no vfio_iommu_type1"
 modprobe vfio-pci || bail "no vfio-pci"
-for bdf in $nics; do
-	dev=/sys/bus/pci/devices/$bdf
-	[ -e "$dev/driver" ] && echo "$bdf" > "$dev/driver/unbind"
-	echo vfio-pci > "$dev/driver_override"
-	echo "$bdf" > /sys/bus/pci/drivers_probe
-done
+bind_vfio_pci $nics
 check "both NICs are bound to our vfio-pci" sh -c \
 	"[ -e /sys/bus/pci/drivers/vfio-pci/0000:00:03.0 ] &&
 	 [ -e /sys/bus/pci/drivers/vfio-pci/0000:00:04.0 ]"
@@ -51,9 +42,4 @@ check "testpmd started both ports" \
 check "packets were forwarded" test "$(field RX-packets)" -gt 1000 2>/dev/null
 check "no packet was dropped on receive" test "$(field RX-dropped)" = 0
 check "no packet was dropped on send" test "$(field TX-dropped)" = 0
-if dmesg | grep -E 'WARNING:|BUG:|Oops|refcount_t:|DMAR: \[DMA'
-then
-	not_ok "the kernel did not complain"
-else
-	ok "the kernel did not complain"
-fi
+check_kernel_quiet 'DMAR: \[DMA'

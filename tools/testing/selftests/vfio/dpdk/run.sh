@@ -31,7 +31,8 @@ done
 echo "dpdk.sh 300" > "$out/plan"
 "$vm/mkinitramfs.sh" -o "$out/initramfs.gz" -k "$kver" -i "$vm/init.sh" \
 	"${args[@]}" -f "$out/plan:/etc/vfio-test/plan" \
-	-f "$here/guest.sh:/selftests/dpdk.sh"
+	-f "$here/guest.sh:/selftests/dpdk.sh" \
+	-f "$vm/tap.sh:/lib/vfio-test/tap.sh"
 
 rc=0
 "$vm/run-vm.sh" -k "/boot/vmlinuz-$kver" -i "$out/initramfs.gz" \

@@ -6,20 +6,13 @@
 # inner guest's console is shown with an "inner| " prefix.  TAP output.
 uuid=0b5e55ed-0000-4000-8000-00000000e1ed
 dev=/sys/bus/mdev/devices/$uuid
-n=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n $1"; }
-check() { what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-bail() { echo "Bail out! $1"; exit 1; }
+. /lib/vfio-test/tap.sh
 
 echo "TAP version 13"
 echo "1..5"
 modprobe vfio_iommu_type1 || bail "no vfio_iommu_type1"
 modprobe mcounter || bail "no mcounter"
-# One KVM vendor module, and only when needed (see kvm_test.c).
-if [ ! -c /dev/kvm ] && ! modprobe kvm_amd 2>/dev/null; then
-	modprobe kvm_intel 2>/dev/null
-fi
+load_kvm
 accel=tcg
 [ -c /dev/kvm ] && accel=kvm
 echo "# inner guest accelerator: $accel"
@@ -43,9 +36,4 @@ check "the inner guest's writes read back" \
 # QEMU closed the device, so removal must not wait for anyone.
 check "remove the instance once QEMU exited" \
 	timeout 10 sh -c "echo 1 > $dev/remove && [ ! -e $dev ]"
-if dmesg | grep -E 'WARNING:|BUG:|Oops|refcount_t:|blocked for more than'
-then
-	not_ok "the kernel did not complain"
-else
-	ok "the kernel did not complain"
-fi
+check_kernel_quiet

@@ -10,25 +10,16 @@
 bdf=0000:00:05.0
 dev=/sys/bus/pci/devices/$bdf
 tr=/sys/kernel/tracing
-n=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n $1"; }
-check() { what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
-bail() { echo "Bail out! $1"; exit 1; }
+. /lib/vfio-test/tap.sh
 
 echo "TAP version 13"
 echo "1..6"
 modprobe vfio_iommu_type1 || bail "no vfio_iommu_type1"
 modprobe vfio-pci || bail "no vfio-pci"
-# One KVM vendor module, and only when needed (see kvm_test.c).
-if [ ! -c /dev/kvm ] && ! modprobe kvm_amd 2>/dev/null; then
-	modprobe kvm_intel 2>/dev/null
-fi
+load_kvm
 [ -c /dev/kvm ] || bail "no /dev/kvm: the KVM-VFIO device needs KVM"
 
-[ -e "$dev/driver" ] && echo "$bdf" > "$dev/driver/unbind"
-echo vfio-pci > "$dev/driver_override"
-echo "$bdf" > /sys/bus/pci/drivers_probe
+bind_vfio_pci $bdf
 check "the NVMe is bound to our vfio-pci" \
 	test "$(basename "$(readlink "$dev/driver")")" = vfio-pci
 echo "# IOMMU group $(basename "$(readlink "$dev/iommu_group")")"
@@ -54,9 +45,4 @@ check "QEMU gave our group its VM through the KVM-VFIO device" \
 	sh -c "grep vfio_setkvm $tr/trace | grep -qv 'kvm=0x0\$'"
 check "and took it back when it quit" \
 	sh -c "grep vfio_setkvm $tr/trace | tail -n 1 | grep -q 'kvm=0x0\$'"
-if dmesg | grep -E 'WARNING:|BUG:|Oops|refcount_t:|blocked for more than'
-then
-	not_ok "the kernel did not complain"
-else
-	ok "the kernel did not complain"
-fi
+check_kernel_quiet

@@ -73,7 +73,8 @@ echo "$name 800" > "$out/plan"
 	"${ours[@]}" -m kvm -m kvm_amd -m kvm_intel -m irqbypass -m nvme \
 	-b /usr/bin/qemu-system-x86_64 "${qemu_files[@]}" \
 	-f "$out/vmlinux:/inner/vmlinux" -f "$out/inner.cpio.gz:/inner/initrd.gz" \
-	-f "$out/plan:/etc/vfio-test/plan" -f "$guest:/selftests/$name"
+	-f "$out/plan:/etc/vfio-test/plan" -f "$guest:/selftests/$name" \
+	-f "$here/tap.sh:/lib/vfio-test/tap.sh"
 
 rc=0
 "$here/run-vm.sh" -k "$kernel" -i "$out/outer.cpio.gz" -l "$out/console.log" \

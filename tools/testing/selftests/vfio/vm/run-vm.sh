@@ -47,6 +47,8 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
 	-drive file="$disk",if=none,id=nv0,format=raw
 	-device nvme,drive=nv0,serial=vfiotest0,addr=05.0
 	-device virtio-rng-pci,addr=07.0,disable-legacy=on,iommu_platform=on
+	-device nvme-subsys,id=ss0
+	-device nvme,serial=vfiosriov,subsys=ss0,addr=08.0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,msix_qsize=4
 	-device pci-bridge,id=br1,chassis_nr=1,addr=06.0
 	-netdev user,id=n2,restrict=on -device e1000,netdev=n2,bus=br1,addr=01.0
 	-netdev user,id=n3,restrict=on -device e1000,netdev=n3,bus=br1,addr=02.0

@@ -32,10 +32,18 @@ make -s -C "$top" "$top/build/ksft/kselftest_harness.h"
 make -s -k -C "$tree/tools/testing/selftests/vfio" OUTPUT="$out/selftests" \
 	KSFT="$top/build/ksft" TOP="$tree" CC="${cross}gcc" > "$out/build.log" 2>&1 || true
 
+# The mdev tests load and unload the sample drivers over and over.  In
+# this guest a sample module loaded where an unloaded one was sometimes
+# branches through a PLT slot holding stale bytes (Oops in
+# mcounter_remove, PSW 0xfe6b07070707c004), which no x86 run has shown.
+# Until that is understood they run on x86 only, unless named in T=.
+s390_skip=" mdev_dma_test mdev_lifecycle_test mdev_sysfs_test "
+
 plan=$out/plan
 : > "$plan"
 for t in $(make -s -C "$tree/tools/testing/selftests/vfio" print-tests); do
 	[ -z "$*" ] || [[ " $* " == *" $t "* ]] || continue
+	[ -n "$*" ] || [[ "$s390_skip" != *" $t "* ]] || continue
 	if [ -e "$out/selftests/$t" ]; then
 		echo "$t 180" >> "$plan"
 	else

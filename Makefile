@@ -17,7 +17,11 @@
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
-KVER ?= $(shell $(TOP)/scripts/kver.sh 2>/dev/null)
+# On a fresh machine the kernel is installed by the deps target, after
+# this file was read: KVER is looked up when first used, then kept.
+ifndef KVER
+KVER = $(eval KVER := $(shell $(TOP)/scripts/kver.sh))$(KVER)
+endif
 KDIR ?= /usr/src/linux-headers-$(KVER)
 SELFTESTS := $(TOP)/tools/testing/selftests/vfio
 VM := $(SELFTESTS)/vm
@@ -39,7 +43,7 @@ VFIO_CFLAGS += -DCONFIG_VFIO_PCI_ZDEV_KVM=1
 endif
 
 # Our include/ comes before the kernel's, so its VFIO headers win.
-KBUILD_ARGS := -C $(KDIR) M=$(TOP) \
+KBUILD_ARGS = -C $(KDIR) M=$(TOP) \
 	NOSTDINC_FLAGS="-I$(TOP)/include -I$(TOP)/include/uapi" \
 	$(VFIO_CONFIG)
 ifeq ($(CI),true)

@@ -117,7 +117,7 @@ FIXTURE_SETUP(nvme_drv)
 	self->bar = NULL;
 	self->efd = -1;
 	ret = pci_handle_setup(&self->h, PCI_NVME);
-	if (ret == -ENOENT || ret == -ENODEV)
+	if (ret == PCI_ABSENT)
 		SKIP(return, "no vfio-pci or no NVMe (%d)", ret);
 	ASSERT_EQ(0, ret);
 	if (self->h.iommu_type == VFIO_MOCK_IOMMU)

@@ -18,7 +18,7 @@ FIXTURE_SETUP(nvme)
 {
 	int ret = pci_handle_setup(&self->h, PCI_NVME);
 
-	if (ret == -ENOENT || ret == -ENODEV)
+	if (ret == PCI_ABSENT)
 		SKIP(return, "no vfio-pci or no NVMe at " PCI_NVME);
 	ASSERT_EQ(0, ret);
 }

@@ -31,7 +31,7 @@ FIXTURE_SETUP(irq)
 {
 	int ret = pci_handle_setup(&self->h, variant->bdf);
 
-	if (ret == -ENOENT || ret == -ENODEV)
+	if (ret == PCI_ABSENT)
 		SKIP(return, "no vfio-pci or no device at %s (%d)", variant->bdf, ret);
 	ASSERT_EQ(0, ret);
 }

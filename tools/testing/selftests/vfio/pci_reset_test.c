@@ -29,12 +29,12 @@ FIXTURE_SETUP(bus)
 
 	self->a.device = self->a.group = self->a.container = -1;
 	ret = pci_bind_vfio(BRIDGED_B, self->old_b, sizeof(self->old_b));
-	if (ret == -ENOENT || ret == -ENODEV)
+	if (ret == PCI_ABSENT)
 		SKIP(return, "no vfio-pci or no " BRIDGED_B " (%d)", ret);
 	self->bound_b = true;
 	ASSERT_EQ(0, ret);
 	ret = pci_handle_setup(&self->a, BRIDGED_A);
-	self->bound_a = ret != -ENOENT && ret != -ENODEV;
+	self->bound_a = ret != PCI_ABSENT;
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(pci_group_of(BRIDGED_A), pci_group_of(BRIDGED_B));
 }
@@ -127,7 +127,7 @@ TEST_F(bus, hot_reset_needs_every_user_s_group)
 
 	/* Another group (the NVMe's) does not cover our open device. */
 	ret = pci_handle_setup(&nvme, PCI_NVME);
-	if (ret == -ENOENT || ret == -ENODEV)
+	if (ret == PCI_ABSENT)
 		SKIP(return, "no NVMe");
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ(-EINVAL, hot_reset(self->a.device, &nvme.group, 1, 0, 0));
@@ -207,7 +207,7 @@ TEST(idle_function_sleeps)
 	if (!has_pm_cap(PCI_NVME))
 		SKIP(return, "no PM capability on " PCI_NVME);
 	ret = pci_bind_vfio(PCI_NVME, h.old_driver, sizeof(h.old_driver));
-	if (ret == -ENOENT || ret == -ENODEV)
+	if (ret == PCI_ABSENT)
 		SKIP(return, "no vfio-pci");
 	ASSERT_EQ(0, ret);
 	snprintf(h.bdf, sizeof(h.bdf), "%s", PCI_NVME);
@@ -265,7 +265,7 @@ TEST(usable_after_user_died)
 	int ret;
 
 	ret = pci_bind_vfio(PCI_NVME, h.old_driver, sizeof(h.old_driver));
-	if (ret == -ENOENT || ret == -ENODEV)
+	if (ret == PCI_ABSENT)
 		SKIP(return, "no vfio-pci or no NVMe");
 	ASSERT_EQ(0, ret);
 	snprintf(h.bdf, sizeof(h.bdf), "%s", PCI_NVME);

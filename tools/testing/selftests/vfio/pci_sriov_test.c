@@ -74,7 +74,7 @@ FIXTURE_SETUP(sriov)
 	if (access(SYSFS_PF "/sriov_totalvfs", F_OK))
 		SKIP(return, "no SR-IOV PF at " PF);
 	ret = pci_handle_setup(&self->pf, PF);
-	if (ret == -ENOENT || ret == -ENODEV)
+	if (ret == PCI_ABSENT)
 		SKIP(return, "no vfio-pci");
 	self->bound = true;
 	ASSERT_EQ(0, ret);

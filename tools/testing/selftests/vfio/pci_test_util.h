@@ -23,6 +23,12 @@
 
 #define REGION_OFF(index)	((off_t)(index) << 40)
 
+/* After a set-up step failed: what the kernel said about it. */
+static inline void pci_log_tail(void)
+{
+	vfio_sh("dmesg | tail -n 12 | sed 's/^/#   /' >&2");
+}
+
 /* Host drivers such as nvme probe asynchronously: wait for the link. */
 static inline void pci_wait_driver(const char *bdf)
 {
@@ -34,7 +40,17 @@ static inline void pci_wait_driver(const char *bdf)
 		usleep(100000);
 }
 
-/* Bind BDF to vfio-pci; *old receives the driver it had ("" if none). */
+/*
+ * Returned by the set-up helpers when the function or vfio-pci is not on
+ * this machine (or architecture): the only case a test may skip.  Every
+ * other failure is a negative errno and fails the test.
+ */
+#define PCI_ABSENT	1
+
+/*
+ * Bind BDF to vfio-pci; *old receives the driver it had ("" if none).
+ * Returns 0, PCI_ABSENT or -errno.
+ */
 static inline int pci_bind_vfio(const char *bdf, char *old, size_t size)
 {
 	char path[PATH_MAX], link[PATH_MAX];
@@ -42,9 +58,9 @@ static inline int pci_bind_vfio(const char *bdf, char *old, size_t size)
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
 	if (access(path, F_OK))
-		return -ENODEV;	/* not on this machine (or architecture) */
+		return PCI_ABSENT;
 	if (vfio_modprobe("vfio-pci"))
-		return -ENOENT;
+		return PCI_ABSENT;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
 	len = readlink(path, link, sizeof(link) - 1);
 	old[0] = '\0';
@@ -65,7 +81,13 @@ static inline int pci_bind_vfio(const char *bdf, char *old, size_t size)
 	}
 	vfio_write_file("/sys/bus/pci/drivers_probe", bdf);
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci/%s", bdf);
-	return access(path, F_OK) ? -ENODEV : 0;
+	if (access(path, F_OK)) {
+		fprintf(stderr, "# %s: vfio-pci did not bind (was %s)\n", bdf,
+			old[0] ? old : "unbound");
+		pci_log_tail();
+		return -EBUSY;
+	}
+	return 0;
 }
 
 /* Give BDF back to the host driver it had before. */
@@ -135,6 +157,7 @@ static inline void pci_handle_close(struct pci_handle *h)
 /* Open an already bound function; returns 0 or the failing step's -errno */
 static inline int pci_handle_open(struct pci_handle *h)
 {
+	const char *step = "container";
 	int ret, tries;
 
 	h->container = h->group = h->device = -1;
@@ -144,21 +167,24 @@ static inline int pci_handle_open(struct pci_handle *h)
 	if (ret < 0)
 		goto err;
 	h->container = ret;
+	step = "group";
 	ret = pci_group_of(h->bdf);
-	if (ret < 0)
-		goto err;
-	ret = vfio_open_group(ret);
+	if (ret >= 0)
+		ret = vfio_open_group(ret);
 	if (ret < 0)
 		goto err;
 	h->group = ret;
+	step = "SET_CONTAINER";
 	ret = vfio_group_set_container(h->group, h->container);
 	if (ret < 0)
 		goto err;
+	step = "SET_IOMMU";
 	h->iommu_type = pci_iommu_type(h->container);
 	ret = vfio_ioctl(h->container, VFIO_SET_IOMMU, h->iommu_type);
 	if (ret < 0)
 		goto err;
 	/* -EAGAIN: the function was busy for its reset at open; retry. */
+	step = "GET_DEVICE_FD";
 	for (tries = 0; tries < 20; tries++) {
 		ret = vfio_ioctl(h->group, VFIO_GROUP_GET_DEVICE_FD, h->bdf);
 		if (ret != -EAGAIN)
@@ -170,11 +196,13 @@ static inline int pci_handle_open(struct pci_handle *h)
 	h->device = ret;
 	return 0;
 err:
+	fprintf(stderr, "# %s: %s failed: %s\n", h->bdf, step, strerror(-ret));
+	pci_log_tail();
 	pci_handle_close(h);
 	return ret;
 }
 
-/* Bind BDF to vfio-pci and open it. */
+/* Bind BDF to vfio-pci and open it: 0, PCI_ABSENT or -errno. */
 static inline int pci_handle_setup(struct pci_handle *h, const char *bdf)
 {
 	int ret;

@@ -340,7 +340,7 @@ FIXTURE_SETUP(rng)
 	if (!bdf[0])
 		SKIP(return, "no virtio-rng function in this VM");
 	ret = pci_handle_setup(&self->h, bdf);
-	if (ret == -ENOENT || ret == -ENODEV)
+	if (ret == PCI_ABSENT)
 		SKIP(return, "no vfio-pci (%d)", ret);
 	self->bound = true;
 	ASSERT_EQ(0, ret);

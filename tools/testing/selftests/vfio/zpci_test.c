@@ -90,7 +90,7 @@ FIXTURE_SETUP(zpci)
 
 	self->h.device = -1;
 	ret = pci_handle_setup(&self->h, ZPCI_BDF);
-	if (ret == -ENOENT || ret == -ENODEV)
+	if (ret == PCI_ABSENT)
 		SKIP(return, "no zPCI function " ZPCI_BDF " (%d)", ret);
 	self->bound = true;
 	ASSERT_EQ(0, ret);

@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/module.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -576,16 +577,42 @@ static int vfio_device_ioctl_feature(struct vfio_device *device,
 	}
 }
 
+/*
+ * A driver with runtime PM (vfio-pci) may let an open device sleep when
+ * its user asks for low power.  Any ioctl may touch the hardware, so the
+ * device is woken for each one and may sleep again after it.
+ */
+static bool vfio_device_has_pm(struct vfio_device *device)
+{
+	return device->dev->driver && device->dev->driver->pm;
+}
+
 static long vfio_device_fops_ioctl(struct file *file, unsigned int cmd,
 				   unsigned long arg)
 {
 	struct vfio_device *device = file->private_data;
+	long ret;
+
+	if (vfio_device_has_pm(device)) {
+		ret = pm_runtime_resume_and_get(device->dev);
+		if (ret) {
+			dev_info_ratelimited(device->dev,
+					     "cannot wake for an ioctl: %ld\n",
+					     ret);
+			return -EIO;
+		}
+	}
 
 	if (cmd == VFIO_DEVICE_FEATURE)
-		return vfio_device_ioctl_feature(device, (void __user *)arg);
-	if (!device->ops->ioctl)
-		return -EINVAL;
-	return device->ops->ioctl(device, cmd, arg);
+		ret = vfio_device_ioctl_feature(device, (void __user *)arg);
+	else if (device->ops->ioctl)
+		ret = device->ops->ioctl(device, cmd, arg);
+	else
+		ret = -EINVAL;
+
+	if (vfio_device_has_pm(device))
+		pm_runtime_put(device->dev);
+	return ret;
 }
 
 const struct file_operations vfio_device_fops = {

@@ -17,6 +17,7 @@
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -279,8 +280,41 @@ static bool dev_set_owned_by(struct vfio_device_set *dev_set,
 }
 
 /*
- * Reset the bus or slot with every member quiesced.  Members' memory
- * locks are all taken under the set lock, which orders them.
+ * The PCI core wakes functions to save their state around a bus reset,
+ * behind runtime PM's back: wake them through runtime PM first, idle or
+ * in their user's low power, and let them sleep again after.  Waking
+ * takes each member's memory_lock, so this comes before the locking.
+ */
+static int dev_set_wake(struct vfio_device_set *dev_set)
+{
+	struct vfio_device *vd;
+	int ret;
+
+	list_for_each_entry(vd, &dev_set->device_list, dev_set_list) {
+		ret = pm_runtime_resume_and_get(vd->dev);
+		if (ret)
+			goto err_sleep;
+	}
+	return 0;
+
+err_sleep:
+	list_for_each_entry_continue_reverse(vd, &dev_set->device_list,
+					     dev_set_list)
+		pm_runtime_put(vd->dev);
+	return ret;
+}
+
+static void dev_set_sleep(struct vfio_device_set *dev_set)
+{
+	struct vfio_device *vd;
+
+	list_for_each_entry(vd, &dev_set->device_list, dev_set_list)
+		pm_runtime_put(vd->dev);
+}
+
+/*
+ * Reset the bus or slot with every member awake and quiesced.  Members'
+ * memory locks are all taken under the set lock, which orders them.
  */
 static int dev_set_bus_reset(struct vfio_device_set *dev_set,
 			     struct pci_dev *pdev)
@@ -291,6 +325,9 @@ static int dev_set_bus_reset(struct vfio_device_set *dev_set,
 
 	lockdep_assert_held(&dev_set->lock);
 
+	ret = dev_set_wake(dev_set);
+	if (ret)
+		return ret;
 	list_for_each_entry(vd, &dev_set->device_list, dev_set_list) {
 		cur = to_vfio_pci(vd);
 		vfio_pci_zap_bars(cur);
@@ -301,6 +338,7 @@ static int dev_set_bus_reset(struct vfio_device_set *dev_set,
 		cur = to_vfio_pci(vd);
 		up_write(&cur->memory_lock);
 	}
+	dev_set_sleep(dev_set);
 	return ret;
 }
 

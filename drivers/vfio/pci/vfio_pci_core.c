@@ -17,6 +17,7 @@
 #include <linux/eventfd.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uuid.h>
 
@@ -186,6 +187,13 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 	struct pci_dev *pdev = vdev->pdev;
 
 	lockdep_assert_held(&vdev->vdev.dev_set->lock);
+
+	/*
+	 * A user may leave in low power: take its reference back and wake
+	 * the function before touching it.
+	 */
+	vfio_pci_low_power_leave(vdev);
+	pm_runtime_resume(&pdev->dev);
 
 	/* No more DMA from here on, whatever userspace left running. */
 	pci_clear_master(pdev);

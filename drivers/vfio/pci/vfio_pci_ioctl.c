@@ -321,10 +321,18 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_ioctl);
 int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
 				void __user *arg, size_t argsz)
 {
+	struct vfio_pci_core_device *vdev = to_vfio_pci(device);
+
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
+		return vfio_pci_feature_low_power_entry(vdev, flags, argsz);
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
+		return vfio_pci_feature_low_power_wakeup(vdev, flags, arg,
+							 argsz);
+	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
+		return vfio_pci_feature_low_power_exit(vdev, flags, argsz);
 	case VFIO_DEVICE_FEATURE_PCI_VF_TOKEN:
-		return vfio_pci_feature_vf_token(to_vfio_pci(device), flags,
-						 arg, argsz);
+		return vfio_pci_feature_vf_token(vdev, flags, arg, argsz);
 	default:
 		return -ENOTTY;
 	}

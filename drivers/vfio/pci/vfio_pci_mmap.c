@@ -88,7 +88,7 @@ bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
 
 	lockdep_assert_held(&vdev->memory_lock);
 
-	if (vdev->pm_runtime_engaged || pdev->current_state == PCI_D3hot ||
+	if (pdev->current_state == PCI_D3hot ||
 	    pdev->current_state == PCI_D3cold)
 		return false;
 	if (pdev->no_command_memory)
@@ -169,8 +169,12 @@ static vm_fault_t vfio_pci_bar_fault(struct vm_fault *vmf)
 	/* vm_pgoff was turned into the BAR's first pfn at mmap time. */
 	pfn = vma->vm_pgoff + ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
 
+	/*
+	 * A function its user put in low power is woken by reads and writes
+	 * of the device file, never by a page fault.
+	 */
 	down_read(&vdev->memory_lock);
-	if (vfio_pci_memory_enabled(vdev))
+	if (!vdev->pm_runtime_engaged && vfio_pci_memory_enabled(vdev))
 		ret = vmf_insert_pfn_prot(vma, vmf->address & PAGE_MASK, pfn,
 					  vma->vm_page_prot);
 	else

@@ -11,15 +11,197 @@
  * The power state userspace writes to the PM capability is emulated and
  * never reaches the device, so a guest cannot put the function to sleep
  * behind the host's back.
+ *
+ * An open function sleeps only when its user asks, with the low-power
+ * features of VFIO_DEVICE_FEATURE: entering gives up the reference the
+ * open holds, so runtime PM suspends the function once the ioctl's own
+ * reference (taken by the vfio core around every device ioctl) is gone.
+ * The function stays "engaged" in low power until the user leaves it:
+ * every ioctl and read or write wakes it for its duration and lets it
+ * sleep again, mmaps of its BARs fault with SIGBUS meanwhile.  Entered
+ * with a wakeup eventfd, the first wake of any cause signals the eventfd
+ * and ends the low-power period by itself.  memory_lock, held for
+ * writing, covers the engaged state and the eventfd.
  */
+#include <linux/eventfd.h>
+#include <linux/file.h>
 #include <linux/pci.h>
 #include <linux/pm_runtime.h>
+#include <linux/uaccess.h>
 
 #include "vfio_pci_priv.h"
 
-/* Nothing to do beyond the PCI core's defaults; see the comment above. */
+/*
+ * The user leaves low power, or the first wake after entering with an
+ * eventfd ends it: the open's reference is back, the eventfd let go.
+ */
+static void low_power_end(struct vfio_pci_core_device *vdev)
+{
+	lockdep_assert_held_write(&vdev->memory_lock);
+
+	if (!vdev->pm_runtime_engaged)
+		return;
+	vdev->pm_runtime_engaged = false;
+	pm_runtime_get_noresume(&vdev->pdev->dev);
+	if (vdev->pm_wake_eventfd_ctx) {
+		eventfd_ctx_put(vdev->pm_wake_eventfd_ctx);
+		vdev->pm_wake_eventfd_ctx = NULL;
+	}
+}
+
+/*
+ * Called by runtime PM with the function idle.  An INTx line left
+ * unmasked would let a shared interrupt reach a handler that reads the
+ * sleeping function's config space: mask it for the time asleep.  The
+ * PCI core saves the config state and moves the function to D3hot after
+ * we return.
+ */
+static int vfio_pci_runtime_suspend(struct device *dev)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
+
+	vdev->pm_intx_masked = vdev->irq_type == VFIO_PCI_INTX_IRQ_INDEX &&
+			       vfio_pci_intx_mask(vdev);
+	return 0;
+}
+
+/* The PCI core has brought the function back to D0 and restored it. */
+static int vfio_pci_runtime_resume(struct device *dev)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
+
+	down_write(&vdev->memory_lock);
+	if (vdev->pm_wake_eventfd_ctx) {
+		eventfd_signal(vdev->pm_wake_eventfd_ctx, 1);
+		low_power_end(vdev);
+	}
+	up_write(&vdev->memory_lock);
+
+	if (vdev->pm_intx_masked) {
+		vdev->pm_intx_masked = false;
+		vfio_pci_intx_unmask(vdev);
+	}
+	return 0;
+}
+
 static const struct dev_pm_ops vfio_pci_core_pm_ops = {
+	RUNTIME_PM_OPS(vfio_pci_runtime_suspend, vfio_pci_runtime_resume,
+		       NULL)
 };
+
+/*
+ * Take the function into low power on behalf of its user; @wake (may be
+ * NULL) is consumed on success.  The open's runtime PM reference is given
+ * up without idling the function here: the ioctl's reference still holds
+ * it awake, and dropping that one lets it suspend.
+ */
+static int low_power_begin(struct vfio_pci_core_device *vdev,
+			   struct eventfd_ctx *wake)
+{
+	vfio_pci_zap_and_lock_memory(vdev);
+	if (vdev->pm_runtime_engaged) {
+		up_write(&vdev->memory_lock);
+		return -EINVAL;
+	}
+	vdev->pm_runtime_engaged = true;
+	vdev->pm_wake_eventfd_ctx = wake;
+	pm_runtime_put_noidle(&vdev->pdev->dev);
+	up_write(&vdev->memory_lock);
+	return 0;
+}
+
+/**
+ * vfio_pci_feature_low_power_entry - VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY
+ * @vdev: the device
+ * @flags: the request's flags
+ * @argsz: size of the payload, which this feature does not have
+ *
+ * Return: 0 (1 for a successful probe), -EINVAL if the function is in
+ * low power already or for a GET.
+ */
+int vfio_pci_feature_low_power_entry(struct vfio_pci_core_device *vdev,
+				     u32 flags, size_t argsz)
+{
+	int ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET, 0);
+
+	if (ret != 1)
+		return ret;
+	return low_power_begin(vdev, NULL);
+}
+
+/**
+ * vfio_pci_feature_low_power_wakeup - the same, with a wakeup eventfd
+ * @vdev: the device
+ * @flags: the request's flags
+ * @arg: struct vfio_device_low_power_entry_with_wakeup
+ * @argsz: size of @arg
+ *
+ * Return: 0 (1 for a successful probe); -EINVAL for a short payload,
+ * reserved bits set, a descriptor that is no eventfd, or a function in low
+ * power already; -EBADF for a descriptor that is not open.
+ */
+int vfio_pci_feature_low_power_wakeup(struct vfio_pci_core_device *vdev,
+				      u32 flags, void __user *arg,
+				      size_t argsz)
+{
+	struct vfio_device_low_power_entry_with_wakeup entry;
+	struct eventfd_ctx *wake;
+	int ret;
+
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET,
+				 sizeof(entry));
+	if (ret != 1)
+		return ret;
+	if (copy_from_user(&entry, arg, sizeof(entry)))
+		return -EFAULT;
+	if (entry.reserved)
+		return -EINVAL;
+
+	wake = eventfd_ctx_fdget(entry.wakeup_eventfd);
+	if (IS_ERR(wake))
+		return PTR_ERR(wake);
+	ret = low_power_begin(vdev, wake);
+	if (ret)
+		eventfd_ctx_put(wake);
+	return ret;
+}
+
+/**
+ * vfio_pci_feature_low_power_exit - VFIO_DEVICE_FEATURE_LOW_POWER_EXIT
+ * @vdev: the device
+ * @flags: the request's flags
+ * @argsz: size of the payload, which this feature does not have
+ *
+ * The ioctl has woken the function already; leaving low power only takes
+ * back the open's reference.  Nothing to do, and no error, if the user
+ * was not in low power or a wakeup eventfd ended it first.
+ *
+ * Return: 0 (1 for a successful probe), -EINVAL for a GET.
+ */
+int vfio_pci_feature_low_power_exit(struct vfio_pci_core_device *vdev,
+				    u32 flags, size_t argsz)
+{
+	int ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET, 0);
+
+	if (ret != 1)
+		return ret;
+	vfio_pci_low_power_leave(vdev);
+	return 0;
+}
+
+/**
+ * vfio_pci_low_power_leave - end the user's low-power period, if any
+ * @vdev: the device
+ *
+ * For the exit feature and for the last close, which must not leave the
+ * function asleep without the open's reference.  Does not wake it.
+ */
+void vfio_pci_low_power_leave(struct vfio_pci_core_device *vdev)
+{
+	down_write(&vdev->memory_lock);
+	low_power_end(vdev);
+	up_write(&vdev->memory_lock);
+}
 
 /**
  * vfio_pci_set_power_state - move the function to a PCI power state

@@ -135,6 +135,14 @@ void vfio_pci_pm_register(struct vfio_pci_core_device *vdev);
 void vfio_pci_pm_unregister(struct vfio_pci_core_device *vdev);
 int vfio_pci_pm_get(struct vfio_pci_core_device *vdev);
 void vfio_pci_pm_put(struct vfio_pci_core_device *vdev);
+int vfio_pci_feature_low_power_entry(struct vfio_pci_core_device *vdev,
+				     u32 flags, size_t argsz);
+int vfio_pci_feature_low_power_wakeup(struct vfio_pci_core_device *vdev,
+				      u32 flags, void __user *arg,
+				      size_t argsz);
+int vfio_pci_feature_low_power_exit(struct vfio_pci_core_device *vdev,
+				    u32 flags, size_t argsz);
+void vfio_pci_low_power_leave(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_sriov.c: VF tokens */
 int vfio_pci_vf_init(struct vfio_pci_core_device *vdev);

@@ -158,22 +158,6 @@ TEST_F(bus, hot_reset_with_the_group)
 }
 
 /* The power state sysfs shows for a function, "" if none. */
-static void power_state(const char *bdf, char *buf, size_t size)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power_state",
-		 bdf);
-	buf[0] = '\0';
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(buf, size, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-}
-
 /* Whether a function has the PCI power management capability. */
 static bool has_pm_cap(const char *bdf)
 {
@@ -212,7 +196,7 @@ TEST(idle_function_sleeps)
 	ASSERT_EQ(0, ret);
 	snprintf(h.bdf, sizeof(h.bdf), "%s", PCI_NVME);
 	for (i = 0; i < 100; i++) {
-		power_state(PCI_NVME, state, sizeof(state));
+		pci_power_state(PCI_NVME, state, sizeof(state));
 		if (!strcmp(state, "D3hot"))
 			break;
 		usleep(10000);
@@ -220,7 +204,7 @@ TEST(idle_function_sleeps)
 	EXPECT_STREQ("D3hot", state);
 
 	ASSERT_EQ(0, pci_handle_open(&h));
-	power_state(PCI_NVME, state, sizeof(state));
+	pci_power_state(PCI_NVME, state, sizeof(state));
 	EXPECT_STREQ("D0", state);
 	pci_handle_teardown(&h);
 }

@@ -4,8 +4,8 @@
  * to vfio-pci and back, open it through a container, and access its
  * regions through the device file.
  *
- * The test VM has virtio-net at 00:03.0, an e1000 at 00:04.0 and an NVMe
- * at 00:05.0 (see vm/run-vm.sh).
+ * The test VM has virtio-net at 00:03.0, an e1000 at 00:04.0, an NVMe
+ * at 00:05.0 and a standard VGA at 00:09.0 (see vm/run-vm.sh).
  */
 #ifndef __PCI_TEST_UTIL_H
 #define __PCI_TEST_UTIL_H
@@ -104,6 +104,63 @@ static inline void pci_unbind_vfio(const char *bdf, const char *old)
 		vfio_write_file("/sys/bus/pci/drivers_probe", bdf);
 		pci_wait_driver(bdf);
 	}
+}
+
+/* Read a sysfs attribute of BDF ("power_state", "power/runtime_status"). */
+static inline void pci_sysfs_attr(const char *bdf, const char *attr,
+				  char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	buf[0] = '\0';
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(buf, size, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* The PCI power state of BDF: "D0", "D3hot", ... */
+static inline void pci_power_state(const char *bdf, char *buf, size_t size)
+{
+	pci_sysfs_attr(bdf, "power_state", buf, size);
+}
+
+/*
+ * Wait up to MS milliseconds for sysfs attribute ATTR of BDF to read
+ * WANT; returns whether it did.
+ */
+static inline bool pci_wait_attr(const char *bdf, const char *attr,
+				 const char *want, int ms)
+{
+	char buf[64];
+	int i;
+
+	for (i = 0; i <= ms / 10; i++) {
+		pci_sysfs_attr(bdf, attr, buf, sizeof(buf));
+		if (!strcmp(buf, want))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* VFIO_DEVICE_FEATURE with a payload of LEN bytes (at most 64). */
+static inline int pci_feature(int fd, unsigned int flags, const void *data,
+			      size_t len)
+{
+	char buf[sizeof(struct vfio_device_feature) + 64];
+	struct vfio_device_feature *feat = (struct vfio_device_feature *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	feat->argsz = sizeof(*feat) + len;
+	feat->flags = flags;
+	if (len)
+		memcpy(feat->data, data, len);
+	return vfio_ioctl(fd, VFIO_DEVICE_FEATURE, feat);
 }
 
 /* For test bodies: the 6.1 harness runs them even if setup skipped. */

@@ -124,6 +124,7 @@ int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
 	if (rc)
 		goto out_pm;
 	core_intx_setup(vdev);
+	vfio_pci_vga_enable(vdev);
 	rc = vfio_pci_config_init(vdev);
 	if (rc)
 		goto out_disable;
@@ -406,6 +407,9 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 	ret = vfio_pci_vf_init(vdev);
 	if (ret)
 		return ret;
+	ret = vfio_pci_vga_register(vdev);
+	if (ret)
+		goto err_vf;
 	vfio_pci_pm_register(vdev);
 
 	ret = vfio_register_group_dev(&vdev->vdev);
@@ -415,6 +419,8 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 
 err_pm:
 	vfio_pci_pm_unregister(vdev);
+	vfio_pci_vga_unregister(vdev);
+err_vf:
 	vfio_pci_vf_uninit(vdev);
 	return ret;
 }
@@ -427,8 +433,9 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_register_device);
 void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
 {
 	vfio_unregister_group_dev(&vdev->vdev);
-	vfio_pci_vf_uninit(vdev);
 	vfio_pci_pm_unregister(vdev);
+	vfio_pci_vga_unregister(vdev);
+	vfio_pci_vf_uninit(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_unregister_device);
 

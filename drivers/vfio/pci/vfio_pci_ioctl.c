@@ -104,8 +104,12 @@ static int region_info_fill(struct vfio_pci_core_device *vdev,
 			info->size = 0;
 		return 0;
 	case VFIO_PCI_VGA_REGION_INDEX:
-		/* has_vga is never set: legacy VGA is not offered. */
-		return -EINVAL;
+		if (!vdev->has_vga)
+			return -EINVAL;
+		info->size = VFIO_PCI_VGA_REGION_SIZE;
+		info->flags = VFIO_REGION_INFO_FLAG_READ |
+			      VFIO_REGION_INFO_FLAG_WRITE;
+		return 0;
 	default:
 		return region_info_dev(vdev, info, caps);
 	}

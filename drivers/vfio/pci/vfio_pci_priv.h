@@ -86,7 +86,15 @@ bool vfio_pci_cfg_write_needs_memory_lock(int pos, int len);
 void vfio_pci_cfg_after_write(struct vfio_pci_core_device *vdev, u8 owner,
 			      int pos, int len, u32 old);
 
+/* Bytes moved per device access by read(2) and write(2) */
+#define VFIO_PCI_IO_BOUNCE		64
+/* The VGA region spans the legacy addresses up to the end of VGA memory. */
+#define VFIO_PCI_VGA_REGION_SIZE	0xc0000
+
 /* vfio_pci_regions.c: BAR, ROM and driver-defined region access */
+void vfio_pci_io_span(void __iomem *io, u8 *bounce, loff_t pos,
+		      size_t count, loff_t x_start, loff_t x_end,
+		      bool iswrite);
 int vfio_pci_setup_barmap(struct vfio_pci_core_device *vdev, int bar);
 void vfio_pci_regions_release(struct vfio_pci_core_device *vdev);
 void vfio_pci_probe_mmaps(struct vfio_pci_core_device *vdev);
@@ -157,6 +165,22 @@ int vfio_pci_feature_vf_token(struct vfio_pci_core_device *vdev, u32 flags,
 int vfio_pci_ioeventfd(struct vfio_pci_core_device *vdev, u64 offset,
 		       u64 data, int width, int fd);
 void vfio_pci_ioeventfds_release(struct vfio_pci_core_device *vdev);
+
+/* vfio_pci_vga.c: legacy VGA ranges and the VGA arbiter */
+int vfio_pci_vga_register(struct vfio_pci_core_device *vdev);
+void vfio_pci_vga_unregister(struct vfio_pci_core_device *vdev);
+void vfio_pci_vga_enable(struct vfio_pci_core_device *vdev);
+#ifdef CONFIG_VFIO_PCI_VGA
+ssize_t vfio_pci_vga_rw(struct vfio_pci_core_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos, bool iswrite);
+#else
+static inline ssize_t vfio_pci_vga_rw(struct vfio_pci_core_device *vdev,
+				      char __user *buf, size_t count,
+				      loff_t *ppos, bool iswrite)
+{
+	return -EINVAL;
+}
+#endif
 
 /* vfio_pci_zdev.c: s390 zPCI properties and KVM registration */
 #ifdef CONFIG_VFIO_PCI_ZDEV_KVM

@@ -18,8 +18,6 @@
 
 #include "vfio_pci_priv.h"
 
-#define BAR_BOUNCE	64
-
 /**
  * vfio_pci_setup_barmap - claim a BAR and map it for the kernel
  * @vdev: the device
@@ -127,13 +125,22 @@ static size_t bar_io_unit(void __iomem *io, u8 *bounce, loff_t pos,
 	return 1;
 }
 
-/*
- * Move up to @count bytes at @pos; bytes inside [@x_start, @x_end) are not
- * passed to the device (writes dropped, reads as all ones).
+/**
+ * vfio_pci_io_span - move bytes between a bounce buffer and device memory
+ * @io: the kernel mapping
+ * @bounce: the buffer
+ * @pos: offset in @io
+ * @count: bytes to move
+ * @x_start: start of a range left out
+ * @x_end: its end; bytes in [@x_start, @x_end) are not passed to the device
+ *         (writes dropped, reads as all ones)
+ * @iswrite: direction
+ *
+ * Each piece is moved in the widest naturally aligned unit that fits.
  */
-static void bar_io_span(void __iomem *io, u8 *bounce, loff_t pos,
-			size_t count, loff_t x_start, loff_t x_end,
-			bool iswrite)
+void vfio_pci_io_span(void __iomem *io, u8 *bounce, loff_t pos,
+		      size_t count, loff_t x_start, loff_t x_end,
+		      bool iswrite)
 {
 	size_t done = 0, n;
 
@@ -164,7 +171,7 @@ static ssize_t bar_access_chunk(struct vfio_pci_core_device *vdev,
 				struct bar_access *acc, char __user *buf,
 				loff_t pos, size_t count, bool iswrite)
 {
-	u8 bounce[BAR_BOUNCE];
+	u8 bounce[VFIO_PCI_IO_BOUNCE];
 	ssize_t ret = count;
 
 	if (iswrite && copy_from_user(bounce, buf, count))
@@ -176,8 +183,8 @@ static ssize_t bar_access_chunk(struct vfio_pci_core_device *vdev,
 			ret = -EIO;
 	}
 	if (ret > 0)
-		bar_io_span(acc->io, bounce, pos, count, acc->x_start,
-			    acc->x_end, iswrite);
+		vfio_pci_io_span(acc->io, bounce, pos, count, acc->x_start,
+				 acc->x_end, iswrite);
 	if (acc->is_mem)
 		up_read(&vdev->memory_lock);
 
@@ -195,7 +202,7 @@ static ssize_t bar_access_loop(struct vfio_pci_core_device *vdev,
 
 	while (done < count) {
 		ret = bar_access_chunk(vdev, acc, buf + done, pos + done,
-				       min_t(size_t, count - done, BAR_BOUNCE),
+				       min_t(size_t, count - done, VFIO_PCI_IO_BOUNCE),
 				       iswrite);
 		if (ret < 0)
 			return done ? done : ret;
@@ -263,7 +270,7 @@ static ssize_t vfio_pci_rom_read(struct vfio_pci_core_device *vdev,
 	io = pci_map_rom(pdev, &rom_size);
 	if (io) {
 		/* Past the image the BAR holds nothing worth reading. */
-		bar_io_span(io, kbuf, pos, count, rom_size, len, false);
+		vfio_pci_io_span(io, kbuf, pos, count, rom_size, len, false);
 		pci_unmap_rom(pdev, io);
 	}
 	vfio_pci_memory_unlock_and_restore(vdev, cmd);
@@ -307,8 +314,7 @@ static ssize_t vfio_pci_rw(struct vfio_pci_core_device *vdev,
 							     ppos);
 		break;
 	case VFIO_PCI_VGA_REGION_INDEX:
-		/* Legacy VGA ranges are not offered (has_vga stays false). */
-		ret = -EINVAL;
+		ret = vfio_pci_vga_rw(vdev, buf, count, ppos, iswrite);
 		break;
 	default:
 		index = array_index_nospec(index - VFIO_PCI_NUM_REGIONS,

@@ -35,7 +35,8 @@ printf 'VFIO-TEST-NVME-PATTERN-0123456789abcdef\n' |
 # -accel kvm hangs on these machines; TCG with -cpu max gives the guest
 # nested SVM, so KVM works inside it.  Virtio devices need
 # iommu_platform=on or their DMA bypasses the IOMMU.  Behind the PCI
-# bridge, two functions share one IOMMU group (viability tests).
+# bridge, two functions share one IOMMU group (viability tests).  The
+# standard VGA at 09.0 is for the legacy VGA region.
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
 	-M q35,kernel-irqchip=split -nodefaults -display none -no-reboot
 	-serial stdio
@@ -47,6 +48,7 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
 	-drive file="$disk",if=none,id=nv0,format=raw
 	-device nvme,drive=nv0,serial=vfiotest0,addr=05.0
 	-device virtio-rng-pci,addr=07.0,disable-legacy=on,iommu_platform=on
+	-device VGA,addr=09.0
 	-device nvme-subsys,id=ss0
 	-device nvme,serial=vfiosriov,subsys=ss0,addr=08.0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,msix_qsize=4
 	-device pci-bridge,id=br1,chassis_nr=1,addr=06.0

@@ -10,6 +10,7 @@
 #ifndef __PCI_TEST_UTIL_H
 #define __PCI_TEST_UTIL_H
 
+#include <glob.h>
 #include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <poll.h>
@@ -48,6 +49,39 @@ static inline void pci_wait_driver(const char *bdf)
 #define PCI_ABSENT	1
 
 /*
+ * nvme finishes probing in a work item, and when that work sees the
+ * driver being unbound it fails and schedules a release of whatever
+ * driver the function has by then: vfio-pci, if we bound it meanwhile.
+ * Before taking a function from nvme, wait until its controller is live
+ * (or nvme gave up on it and let go).
+ */
+static inline void pci_wait_nvme_settled(const char *bdf)
+{
+	char pattern[PATH_MAX], state[32] = "";
+	glob_t g;
+	FILE *f;
+	int i;
+
+	snprintf(pattern, sizeof(pattern),
+		 "/sys/bus/pci/devices/%s/nvme/nvme*/state", bdf);
+	for (i = 0; i < 100; i++) {
+		if (glob(pattern, 0, NULL, &g))
+			return;		/* no controller: not nvme's, or gone */
+		f = fopen(g.gl_pathv[0], "r");
+		globfree(&g);
+		if (f && fgets(state, sizeof(state), f) &&
+		    !strncmp(state, "live", 4)) {
+			fclose(f);
+			return;
+		}
+		if (f)
+			fclose(f);
+		usleep(50000);
+	}
+	fprintf(stderr, "# %s: nvme controller still %s\n", bdf, state);
+}
+
+/*
  * Bind BDF to vfio-pci; *old receives the driver it had ("" if none).
  * Returns 0, PCI_ABSENT or -errno.
  */
@@ -70,6 +104,8 @@ static inline int pci_bind_vfio(const char *bdf, char *old, size_t size)
 	}
 	if (!strcmp(old, "vfio-pci"))
 		return 0;
+	if (!strcmp(old, "nvme"))
+		pci_wait_nvme_settled(bdf);
 	snprintf(path, sizeof(path),
 		 "/sys/bus/pci/devices/%s/driver_override", bdf);
 	if (vfio_write_file(path, "vfio-pci"))

@@ -65,22 +65,27 @@ static int vfio_pci_runtime_suspend(struct device *dev)
 	return 0;
 }
 
+/* A wake of any cause ends a low-power period entered with an eventfd. */
+static void low_power_wake(struct vfio_pci_core_device *vdev)
+{
+	down_write(&vdev->memory_lock);
+	if (vdev->pm_wake_eventfd_ctx)
+		eventfd_signal(vdev->pm_wake_eventfd_ctx, 1);
+	if (vdev->pm_wake_eventfd_ctx)
+		low_power_end(vdev);
+	up_write(&vdev->memory_lock);
+}
+
 /* The PCI core has brought the function back to D0 and restored it. */
 static int vfio_pci_runtime_resume(struct device *dev)
 {
 	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
+	bool unmask = vdev->pm_intx_masked;
 
-	down_write(&vdev->memory_lock);
-	if (vdev->pm_wake_eventfd_ctx) {
-		eventfd_signal(vdev->pm_wake_eventfd_ctx, 1);
-		low_power_end(vdev);
-	}
-	up_write(&vdev->memory_lock);
-
-	if (vdev->pm_intx_masked) {
-		vdev->pm_intx_masked = false;
+	vdev->pm_intx_masked = false;
+	if (unmask)
 		vfio_pci_intx_unmask(vdev);
-	}
+	low_power_wake(vdev);
 	return 0;
 }
 
@@ -98,16 +103,17 @@ static const struct dev_pm_ops vfio_pci_core_pm_ops = {
 static int low_power_begin(struct vfio_pci_core_device *vdev,
 			   struct eventfd_ctx *wake)
 {
+	int ret = -EINVAL;
+
 	vfio_pci_zap_and_lock_memory(vdev);
-	if (vdev->pm_runtime_engaged) {
-		up_write(&vdev->memory_lock);
-		return -EINVAL;
+	if (!vdev->pm_runtime_engaged) {
+		pm_runtime_put_noidle(&vdev->pdev->dev);
+		vdev->pm_wake_eventfd_ctx = wake;
+		vdev->pm_runtime_engaged = true;
+		ret = 0;
 	}
-	vdev->pm_runtime_engaged = true;
-	vdev->pm_wake_eventfd_ctx = wake;
-	pm_runtime_put_noidle(&vdev->pdev->dev);
 	up_write(&vdev->memory_lock);
-	return 0;
+	return ret;
 }
 
 /**

@@ -68,11 +68,14 @@ static int vfio_pci_runtime_suspend(struct device *dev)
 /* A wake of any cause ends a low-power period entered with an eventfd. */
 static void low_power_wake(struct vfio_pci_core_device *vdev)
 {
+	struct eventfd_ctx *wake;
+
 	down_write(&vdev->memory_lock);
-	if (vdev->pm_wake_eventfd_ctx)
-		eventfd_signal(vdev->pm_wake_eventfd_ctx, 1);
-	if (vdev->pm_wake_eventfd_ctx)
+	wake = vdev->pm_wake_eventfd_ctx;
+	if (wake) {
+		eventfd_signal(wake, 1);
 		low_power_end(vdev);
+	}
 	up_write(&vdev->memory_lock);
 }
 
@@ -135,6 +138,17 @@ int vfio_pci_feature_low_power_entry(struct vfio_pci_core_device *vdev,
 	return low_power_begin(vdev, NULL);
 }
 
+/* The eventfd named by a ..._WITH_WAKEUP payload, or an ERR_PTR. */
+static struct eventfd_ctx *low_power_wake_eventfd(void __user *arg)
+{
+	struct vfio_device_low_power_entry_with_wakeup entry;
+
+	if (copy_from_user(&entry, arg, sizeof(entry)))
+		return ERR_PTR(-EFAULT);
+	return entry.reserved ? ERR_PTR(-EINVAL) :
+				eventfd_ctx_fdget(entry.wakeup_eventfd);
+}
+
 /**
  * vfio_pci_feature_low_power_wakeup - the same, with a wakeup eventfd
  * @vdev: the device
@@ -150,20 +164,14 @@ int vfio_pci_feature_low_power_wakeup(struct vfio_pci_core_device *vdev,
 				      u32 flags, void __user *arg,
 				      size_t argsz)
 {
-	struct vfio_device_low_power_entry_with_wakeup entry;
 	struct eventfd_ctx *wake;
 	int ret;
 
 	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_SET,
-				 sizeof(entry));
+				 sizeof(struct vfio_device_low_power_entry_with_wakeup));
 	if (ret != 1)
 		return ret;
-	if (copy_from_user(&entry, arg, sizeof(entry)))
-		return -EFAULT;
-	if (entry.reserved)
-		return -EINVAL;
-
-	wake = eventfd_ctx_fdget(entry.wakeup_eventfd);
+	wake = low_power_wake_eventfd(arg);
 	if (IS_ERR(wake))
 		return PTR_ERR(wake);
 	ret = low_power_begin(vdev, wake);

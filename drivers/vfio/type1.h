@@ -24,18 +24,31 @@ struct vfio_device;
 struct vfio_info_cap;
 
 /**
+ * enum type1_hold - how the frames of a run are held
+ * @TYPE1_HOLD_PAGES: each page pinned once
+ * @TYPE1_HOLD_FOLIOS: one pin on each folio the run touches: hugetlb
+ *                     memory (type1_hugetlb.c)
+ * @TYPE1_HOLD_NONE: neither pinned nor charged: VM_PFNMAP memory
+ *                   (type1_pfnmap.c) or the zero page
+ */
+enum type1_hold {
+	TYPE1_HOLD_PAGES,
+	TYPE1_HOLD_FOLIOS,
+	TYPE1_HOLD_NONE,
+};
+
+/**
  * struct type1_run - physically contiguous pinned pages of a mapping
  * @iova: where the run starts in IOVA space
  * @pfn: its first page frame
  * @npages: its length in pages
- * @unpinned: frames neither pinned nor charged: VM_PFNMAP memory
- *            (type1_pfnmap.c) or the zero page
+ * @hold: how its frames are held
  */
 struct type1_run {
 	dma_addr_t iova;
 	unsigned long pfn;
 	unsigned long npages;
-	bool unpinned;
+	enum type1_hold hold;
 };
 
 /**
@@ -163,6 +176,14 @@ void type1_dma_unpin_runs(struct type1_dma *dma);
 void type1_remove_dma(struct type1 *t, struct type1_dma *dma);
 int type1_account(struct mm_struct *mm, long npages);
 long type1_dma_charged(struct type1_dma *dma);
+int type1_add_run(struct type1_dma *dma, dma_addr_t iova, unsigned long pfn,
+		  unsigned long npages, enum type1_hold hold);
+
+/* type1_hugetlb.c */
+long type1_hugetlb_pin(struct type1_dma *dma, unsigned long idx,
+		       struct page **pages, unsigned long max,
+		       unsigned long *plain);
+void type1_hugetlb_unpin(struct type1_run *run, bool dirty);
 
 /* type1_pfnmap.c */
 int type1_pfnmap_lookup(struct mm_struct *mm, unsigned long vaddr,

@@ -6,7 +6,8 @@
  * maps it into every domain.  Pages are pinned in batches and grouped into
  * runs of physically contiguous frames, checked on the frames actually
  * returned (a range may span VMAs, copy-on-write pages and folios of any
- * size); each run is mapped whole, so the IOMMU picks the largest page
+ * size), except in hugetlb vmas, pinned a huge page at a time
+ * (type1_hugetlb.c); each run is mapped whole, so the IOMMU picks the largest page
  * sizes the alignment allows, and many runs go in one iommu_map_sg() call
  * with one IOTLB sync.  Unmapping a run is one iommu_unmap_fast() per
  * domain, under one IOTLB flush for the mapping, and one ranged unpin.
@@ -144,19 +145,25 @@ static void type1_insert_dma(struct type1 *t, struct type1_dma *new)
 	rb_insert_color(&new->node, &t->dmas);
 }
 
-/*
- * Record @npages frames from @pfn at @iova, pinned ones or ones neither
- * pinned nor charged (@unpinned), merging with the last run when they
- * continue it.
+/**
+ * type1_add_run - record frames held for the domains
+ * @dma: the mapping
+ * @iova: where the frames go
+ * @pfn: the first frame
+ * @npages: how many
+ * @hold: how they are held
+ *
+ * Frames that continue the last run, held the same way, extend it.
+ *
+ * Return: 0 or -ENOMEM.
  */
-static int type1_add_run(struct type1_dma *dma, dma_addr_t iova,
-			 unsigned long pfn, unsigned long npages,
-			 bool unpinned)
+int type1_add_run(struct type1_dma *dma, dma_addr_t iova, unsigned long pfn,
+		  unsigned long npages, enum type1_hold hold)
 {
 	struct type1_run *last = dma->nr_runs ? &dma->runs[dma->nr_runs - 1] :
 						NULL;
 
-	if (last && !type1_disable_hugepages && last->unpinned == unpinned &&
+	if (last && !type1_disable_hugepages && last->hold == hold &&
 	    last->pfn + last->npages == pfn &&
 	    last->iova + (last->npages << PAGE_SHIFT) == iova) {
 		last->npages += npages;
@@ -174,7 +181,7 @@ static int type1_add_run(struct type1_dma *dma, dma_addr_t iova,
 		dma->max_runs = max;
 	}
 	dma->runs[dma->nr_runs++] = (struct type1_run){ iova, pfn, npages,
-							unpinned };
+							hold };
 	return 0;
 }
 
@@ -188,12 +195,15 @@ void type1_dma_unpin_runs(struct type1_dma *dma)
 
 	for (i = 0; i < dma->nr_runs; i++) {
 		struct type1_run *run = &dma->runs[i];
+		bool dirty = dma->prot & IOMMU_WRITE;
 
-		if (run->unpinned)
+		if (run->hold == TYPE1_HOLD_NONE)
 			continue;
-		unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
-						 run->npages,
-						 dma->prot & IOMMU_WRITE);
+		if (run->hold == TYPE1_HOLD_FOLIOS)
+			type1_hugetlb_unpin(run, dirty);
+		else
+			unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
+							 run->npages, dirty);
 		total += run->npages;
 	}
 	type1_account(dma->mm, -(long)total);
@@ -214,7 +224,7 @@ long type1_dma_charged(struct type1_dma *dma)
 	unsigned long i, total = type1_pins_charged(dma);
 
 	for (i = 0; i < dma->nr_runs; i++)
-		if (!dma->runs[i].unpinned)
+		if (dma->runs[i].hold != TYPE1_HOLD_NONE)
 			total += dma->runs[i].npages;
 	return total;
 }
@@ -254,7 +264,7 @@ static int type1_dma_add_pfnmap(struct type1_dma *dma, unsigned long idx,
 		return pin_err;
 	if (!ret)
 		ret = type1_add_run(dma, dma->iova + (idx << PAGE_SHIFT), pfn, 1,
-				    true);
+				    TYPE1_HOLD_NONE);
 	return ret;
 }
 
@@ -332,7 +342,9 @@ static int type1_dma_add_batch(struct type1_dma *dma, unsigned long idx,
 
 		len = type1_run_len(pages, n, i, zero_possible);
 		ret = type1_add_run(dma, dma->iova + ((idx + i) << PAGE_SHIFT),
-				    pfn, len, zero_possible && is_zero_pfn(pfn));
+				    pfn, len,
+				    zero_possible && is_zero_pfn(pfn) ?
+				    TYPE1_HOLD_NONE : TYPE1_HOLD_PAGES);
 		if (ret) {
 			type1_account(dma->mm,
 				      -type1_release_batch(pages + i, n - i));
@@ -346,7 +358,9 @@ static int type1_dma_add_batch(struct type1_dma *dma, unsigned long idx,
  * type1_dma_pin_all - pin a whole mapping for the domains
  * @dma: the mapping, with nothing pinned for domains yet
  *
- * Records the pinned frames as runs of contiguous ones.
+ * Records the pinned frames as runs of contiguous ones.  Hugetlb memory
+ * is pinned a huge page at a time (type1_hugetlb.c), the rest in batches
+ * of pages.
  *
  * Return: 0, or a negative errno with nothing pinned.
  */
@@ -355,6 +369,7 @@ int type1_dma_pin_all(struct type1_dma *dma)
 	unsigned int gup = FOLL_LONGTERM |
 			   (dma->prot & IOMMU_WRITE ? FOLL_WRITE : 0);
 	unsigned long total = dma->size >> PAGE_SHIFT, done = 0;
+	unsigned long plain = 0;	/* pages known not to be hugetlb */
 	struct page **pages;
 	long pinned;
 	int ret = 0;
@@ -364,23 +379,32 @@ int type1_dma_pin_all(struct type1_dma *dma)
 		return -ENOMEM;
 
 	while (done < total) {
-		unsigned long want = min(total - done, TYPE1_PIN_BATCH);
-
+		if (!plain) {
+			pinned = type1_hugetlb_pin(dma, done, pages,
+						   TYPE1_PIN_BATCH, &plain);
+			if (pinned < 0) {
+				ret = pinned;
+				break;
+			}
+			done += pinned;
+			if (pinned)
+				continue;
+		}
 		pinned = type1_pin_batch(dma, dma->vaddr + (done << PAGE_SHIFT),
-					 want, gup, pages);
+					 min3(total - done, TYPE1_PIN_BATCH,
+					      plain), gup, pages);
 		if (pinned <= 0) {
 			/* Nothing to pin there: VM_PFNMAP memory, or a fault. */
 			ret = type1_dma_add_pfnmap(dma, done,
 						   pinned ? pinned : -EFAULT);
-			if (ret)
-				break;
-			done++;
-			continue;
+			pinned = 1;
+		} else {
+			ret = type1_dma_add_batch(dma, done, pages, pinned);
 		}
-		ret = type1_dma_add_batch(dma, done, pages, pinned);
 		if (ret)
 			break;
 		done += pinned;
+		plain -= pinned;
 	}
 	kvfree(pages);
 	if (ret)

@@ -28,99 +28,211 @@ struct type1_pin {
 	bool charged;
 };
 
-static int type1_pin_page(struct type1_dma *dma, unsigned long vaddr,
-			  struct page **page)
+/*
+ * GUP @n pages of @dma from page @idx on into @pages, with its owner's
+ * mmap lock held: all of them, or none and an errno.
+ */
+static int type1_gup_run(struct type1_dma *dma, unsigned long idx, int n,
+			 unsigned int gup, struct page **pages)
+{
+	unsigned long vaddr = dma->vaddr + (idx << PAGE_SHIFT), pfn;
+	long ret;
+	int done;
+
+	mmap_assert_locked(dma->mm);
+
+	for (done = 0; done < n; done += ret) {
+		ret = pin_user_pages_remote(dma->mm,
+					    vaddr + ((unsigned long)done <<
+						     PAGE_SHIFT),
+					    n - done, gup, pages + done,
+					    NULL, NULL);
+		if (ret > 0)
+			continue;
+		/* A device cannot be handed VM_PFNMAP memory: no page. */
+		if (!type1_pfnmap_lookup(dma->mm, vaddr +
+					 ((unsigned long)done << PAGE_SHIFT),
+					 dma->prot & IOMMU_WRITE, &pfn))
+			ret = -EINVAL;
+		unpin_user_pages(pages, done);
+		return ret < 0 ? ret : -EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * GUP those of the @n pages of @dma from page @first on that devices do
+ * not hold yet, one call per run of them, and mark them in @fresh.
+ *
+ * Return: 0, or a negative errno with none of them left pinned.
+ */
+static int type1_gup_missing(struct type1_dma *dma, unsigned long first,
+			     int n, struct page **pages, unsigned long *fresh)
 {
 	unsigned int gup = FOLL_LONGTERM |
 			   (dma->prot & IOMMU_WRITE ? FOLL_WRITE : 0);
-	unsigned long pfn;
-	long ret;
+	int i = 0, end, ret = 0;
 
+	bitmap_zero(fresh, n);
 	if (!mmget_not_zero(dma->mm))
 		return -ESRCH;
 	mmap_read_lock(dma->mm);
-	ret = pin_user_pages_remote(dma->mm, vaddr, 1, gup, page, NULL, NULL);
-	/* A device cannot be handed VM_PFNMAP memory: it has no page. */
-	if (ret <= 0 && !type1_pfnmap_lookup(dma->mm, vaddr,
-					     dma->prot & IOMMU_WRITE, &pfn))
-		ret = -EINVAL;
+	while (i < n && !ret) {
+		if (xa_load(&dma->pins, first + i)) {
+			i++;
+			continue;
+		}
+		for (end = i + 1; end < n; end++)
+			if (xa_load(&dma->pins, first + end))
+				break;
+		ret = type1_gup_run(dma, first + i, end - i, gup, &pages[i]);
+		if (!ret)
+			bitmap_set(fresh, i, end - i);
+		i = end;
+	}
 	mmap_read_unlock(dma->mm);
 	mmput(dma->mm);
-	if (ret == 1)
-		return 0;
-	return ret < 0 ? ret : -EFAULT;
-}
-
-/* Pin the page at @iova for a device, or count one more pin of it. */
-static int type1_pin_one(struct type1 *t, struct type1_dma *dma,
-			 dma_addr_t iova, struct page **page)
-{
-	unsigned long idx = (iova - dma->iova) >> PAGE_SHIFT;
-	struct type1_pin *pin = xa_load(&dma->pins, idx);
-	int ret;
-
-	if (pin) {
-		pin->count++;
-		*page = pin->page;
-		return 0;
-	}
-
-	pin = kzalloc(sizeof(*pin), GFP_KERNEL);
-	if (!pin)
-		return -ENOMEM;
-	ret = type1_pin_page(dma, dma->vaddr + (iova - dma->iova), &pin->page);
 	if (ret)
-		goto err_free;
-	/*
-	 * With domains the page is pinned and charged for them already; the
-	 * zero page (a read-only mapping never written) is never charged.
-	 */
-	pin->charged = list_empty(&t->domains) &&
-		       !is_zero_pfn(page_to_pfn(pin->page));
-	if (pin->charged) {
-		ret = type1_account(dma->mm, 1);
-		if (ret)
-			goto err_unpin;
-	}
-	ret = xa_err(xa_store(&dma->pins, idx, pin, GFP_KERNEL));
-	if (ret)
-		goto err_refund;
-	pin->count = 1;
-	*page = pin->page;
-	return 0;
-
-err_refund:
-	if (pin->charged)
-		type1_account(dma->mm, -1);
-err_unpin:
-	unpin_user_page(pin->page);
-err_free:
-	kfree(pin);
+		for_each_set_bit(i, fresh, n)
+			unpin_user_page(pages[i]);
 	return ret;
 }
 
-static void type1_release_pin(struct type1_dma *dma, unsigned long idx,
-			      struct type1_pin *pin)
+/* Record a page GUP pinned for a device at page @idx, not charged yet. */
+static int type1_add_pin(struct type1_dma *dma, unsigned long idx,
+			 struct page *page)
 {
-	xa_erase(&dma->pins, idx);
-	unpin_user_pages_dirty_lock(&pin->page, 1, dma->prot & IOMMU_WRITE);
-	if (pin->charged)
-		type1_account(dma->mm, -1);
-	kfree(pin);
+	struct type1_pin *pin = kzalloc(sizeof(*pin), GFP_KERNEL);
+	int ret;
+
+	if (!pin)
+		return -ENOMEM;
+	pin->page = page;
+	pin->count = 1;
+	ret = xa_err(xa_store(&dma->pins, idx, pin, GFP_KERNEL));
+	if (ret)
+		kfree(pin);
+	return ret;
 }
 
-static void type1_unpin_one(struct type1 *t, dma_addr_t iova)
+/* Unpin a device page and forget it; returns whether it was charged. */
+static bool type1_release_pin(struct type1_dma *dma, unsigned long idx,
+			      struct type1_pin *pin)
 {
-	struct type1_dma *dma = type1_find_dma(t, iova, PAGE_SIZE);
-	struct type1_pin *pin;
-	unsigned long idx;
+	bool charged = pin->charged;
 
-	if (WARN_ON(!dma))
-		return;
-	idx = (iova - dma->iova) >> PAGE_SHIFT;
-	pin = xa_load(&dma->pins, idx);
-	if (!WARN_ON(!pin) && !--pin->count)
-		type1_release_pin(dma, idx, pin);
+	xa_erase(&dma->pins, idx);
+	unpin_user_pages_dirty_lock(&pin->page, 1, dma->prot & IOMMU_WRITE);
+	kfree(pin);
+	return charged;
+}
+
+/* Drop one device pin of page @idx; returns whether to refund a page. */
+static bool type1_put_pin(struct type1_dma *dma, unsigned long idx)
+{
+	struct type1_pin *pin = xa_load(&dma->pins, idx);
+
+	if (WARN_ON(!pin) || --pin->count)
+		return false;
+	return type1_release_pin(dma, idx, pin);
+}
+
+/*
+ * Mark the fresh pins of a range that are to be charged, and count them:
+ * with domains, the pages are charged for those already; the zero page
+ * (a read-only mapping never written) never is.
+ */
+static long type1_fresh_charge(struct type1 *t, struct type1_dma *dma,
+			       unsigned long first, unsigned long *fresh,
+			       int n)
+{
+	struct type1_pin *pin;
+	long charge = 0;
+	int i;
+
+	if (!list_empty(&t->domains))
+		return 0;
+	for_each_set_bit(i, fresh, n) {
+		pin = xa_load(&dma->pins, first + i);
+		if (is_zero_pfn(page_to_pfn(pin->page)))
+			continue;
+		charge++;
+		pin->charged = true;
+	}
+	return charge;
+}
+
+/*
+ * Pin for a device the @n pages of @dma from @iova on, all or none.
+ * Pages devices hold already count one more pin; the others are pinned
+ * a run at a time and charged together, with one mmap lock each.
+ */
+static int type1_pin_range(struct type1 *t, struct type1_dma *dma,
+			   dma_addr_t iova, int n, struct page **pages)
+{
+	unsigned long first = (iova - dma->iova) >> PAGE_SHIFT;
+	DECLARE_BITMAP(fresh, VFIO_PIN_PAGES_MAX_ENTRIES);
+	struct type1_pin *pin;
+	int i, k, ret;
+
+	lockdep_assert_held(&t->lock);
+
+	ret = type1_gup_missing(dma, first, n, pages, fresh);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (test_bit(i, fresh)) {
+			ret = type1_add_pin(dma, first + i, pages[i]);
+			if (ret)
+				break;
+			continue;
+		}
+		pin = xa_load(&dma->pins, first + i);
+		pin->count++;
+		pages[i] = pin->page;
+	}
+	if (!ret)
+		ret = type1_account(dma->mm,
+				    type1_fresh_charge(t, dma, first, fresh, n));
+	if (!ret)
+		return 0;
+
+	/* Nothing was charged: no refunds. */
+	for (k = 0; k < i; k++)
+		type1_put_pin(dma, first + k);
+	for (k = i; k < n; k++)
+		if (test_bit(k, fresh))
+			unpin_user_page(pages[k]);
+	return ret;
+}
+
+/*
+ * Drop one device pin of each of @npage pages from @iova on, refunding
+ * what was charged once per mapping.
+ */
+static void type1_unpin_range(struct type1 *t, dma_addr_t iova, int npage)
+{
+	struct type1_dma *dma = NULL;
+	long refund = 0;
+	int i;
+
+	lockdep_assert_held(&t->lock);
+
+	for (i = 0; i < npage; i++) {
+		dma_addr_t cur = iova + ((dma_addr_t)i << PAGE_SHIFT);
+
+		if (!dma || cur - dma->iova >= dma->size) {
+			if (dma)
+				type1_account(dma->mm, -refund);
+			refund = 0;
+			dma = type1_find_dma(t, cur, PAGE_SIZE);
+			if (WARN_ON(!dma))
+				return;
+		}
+		refund += type1_put_pin(dma, (cur - dma->iova) >> PAGE_SHIFT);
+	}
+	if (dma)
+		type1_account(dma->mm, -refund);
 }
 
 /**
@@ -128,7 +240,7 @@ static void type1_unpin_one(struct type1 *t, dma_addr_t iova)
  * @data: the instance
  * @group: the device's group
  * @iova: first IOVA, page aligned
- * @npage: number of pages
+ * @npage: number of pages, at most VFIO_PIN_PAGES_MAX_ENTRIES
  * @prot: IOMMU_READ and/or IOMMU_WRITE the device needs
  * @pages: receives the pages
  *
@@ -142,11 +254,11 @@ int type1_pin_pages(void *data, struct iommu_group *group, dma_addr_t iova,
 {
 	struct type1 *t = data;
 	struct type1_dma *dma;
-	int i, ret = 0;
+	int i, n, ret = 0;
 
 	if (!t->v2)
 		return -EACCES;
-	if (!PAGE_ALIGNED(iova))
+	if (!PAGE_ALIGNED(iova) || npage > VFIO_PIN_PAGES_MAX_ENTRIES)
 		return -EINVAL;
 
 	mutex_lock(&t->lock);
@@ -160,27 +272,30 @@ int type1_pin_pages(void *data, struct iommu_group *group, dma_addr_t iova,
 		ret = -EBUSY;
 		goto out_unlock;
 	}
-	for (i = 0; i < npage; i++) {
+	for (i = 0; i < npage; i += n) {
 		dma_addr_t cur = iova + ((dma_addr_t)i << PAGE_SHIFT);
 
 		dma = type1_find_dma(t, cur, PAGE_SIZE);
-		if (!dma)
+		if (!dma) {
 			ret = -EINVAL;
-		else if ((dma->prot & prot) != prot)
+			break;
+		}
+		if ((dma->prot & prot) != prot) {
 			ret = -EPERM;
-		else
-			ret = type1_pin_one(t, dma, cur, &pages[i]);
+			break;
+		}
+		n = min_t(u64, npage - i,
+			  (dma->iova + dma->size - cur) >> PAGE_SHIFT);
+		ret = type1_pin_range(t, dma, cur, n, &pages[i]);
 		if (ret)
 			break;
-		/* The device may write it at any time while it holds it. */
-		type1_dirty_mark(t, dma, cur, PAGE_SIZE);
+		/* The device may write them at any time while it holds them. */
+		type1_dirty_mark(t, dma, cur, (size_t)n << PAGE_SHIFT);
 	}
-	if (ret) {
-		while (i--)
-			type1_unpin_one(t, iova + ((dma_addr_t)i << PAGE_SHIFT));
-	} else {
+	if (ret)
+		type1_unpin_range(t, iova, i);
+	else
 		ret = npage;
-	}
 out_unlock:
 	mutex_unlock(&t->lock);
 	return ret;
@@ -195,11 +310,9 @@ out_unlock:
 void type1_unpin_pages(void *data, dma_addr_t iova, int npage)
 {
 	struct type1 *t = data;
-	int i;
 
 	mutex_lock(&t->lock);
-	for (i = 0; i < npage; i++)
-		type1_unpin_one(t, iova + ((dma_addr_t)i << PAGE_SHIFT));
+	type1_unpin_range(t, iova, npage);
 	mutex_unlock(&t->lock);
 }
 
@@ -214,9 +327,11 @@ void type1_unpin_all_emulated(struct type1_dma *dma)
 {
 	struct type1_pin *pin;
 	unsigned long idx;
+	long refund = 0;
 
 	xa_for_each(&dma->pins, idx, pin)
-		type1_release_pin(dma, idx, pin);
+		refund += type1_release_pin(dma, idx, pin);
+	type1_account(dma->mm, -refund);
 }
 
 /**

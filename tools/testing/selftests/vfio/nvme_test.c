@@ -55,25 +55,27 @@ FIXTURE(nvme_drv) {
 	unsigned int sq_tail, cq_head, phase, dstrd;
 };
 
-static int dma_map(int container, void *va, unsigned long long iova)
+static int dma_map(int container, void *va, unsigned long long iova,
+		   unsigned long size)
 {
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map),
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
 		.vaddr = (unsigned long)va,
 		.iova = iova,
-		.size = PAGE,
+		.size = size,
 	};
 
 	return vfio_ioctl(container, VFIO_IOMMU_MAP_DMA, &map);
 }
 
-static int dma_unmap(int container, unsigned long long iova)
+static int dma_unmap(int container, unsigned long long iova,
+		     unsigned long size)
 {
 	struct vfio_iommu_type1_dma_unmap unmap = {
 		.argsz = sizeof(unmap),
 		.iova = iova,
-		.size = PAGE,
+		.size = size,
 	};
 
 	return vfio_ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap);
@@ -130,9 +132,9 @@ FIXTURE_SETUP(nvme_drv)
 	self->sq = mem;
 	self->cq = (void *)((char *)mem + PAGE);
 	self->data = (unsigned char *)mem + 2 * PAGE;
-	ASSERT_EQ(0, dma_map(self->h.container, self->sq, IOVA_SQ));
-	ASSERT_EQ(0, dma_map(self->h.container, self->cq, IOVA_CQ));
-	ASSERT_EQ(0, dma_map(self->h.container, self->data, IOVA_DATA));
+	ASSERT_EQ(0, dma_map(self->h.container, self->sq, IOVA_SQ, PAGE));
+	ASSERT_EQ(0, dma_map(self->h.container, self->cq, IOVA_CQ, PAGE));
+	ASSERT_EQ(0, dma_map(self->h.container, self->data, IOVA_DATA, PAGE));
 
 	ASSERT_EQ(0, pci_region_info(self->h.device, 0, &info, sizeof(info)));
 	self->bar_size = info.size;
@@ -175,8 +177,9 @@ FIXTURE_TEARDOWN(nvme_drv)
 	pci_handle_teardown(&self->h);
 }
 
-/* Submit Identify Controller into IOVA_DATA; returns the status or -1. */
-static int identify(struct _test_data_nvme_drv *self, unsigned short cid)
+/* Submit Identify Controller into @iova; returns the status or -1. */
+static int identify(struct _test_data_nvme_drv *self, unsigned short cid,
+		    unsigned long long iova)
 {
 	struct nvme_sqe *sqe = &self->sq[self->sq_tail];
 	volatile struct nvme_cqe *cqe;
@@ -184,7 +187,7 @@ static int identify(struct _test_data_nvme_drv *self, unsigned short cid)
 
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->cdw0 = 0x06 | (unsigned int)cid << 16;
-	sqe->prp1 = IOVA_DATA;
+	sqe->prp1 = iova;
 	sqe->cdw10[0] = 1;
 	self->sq_tail = (self->sq_tail + 1) % NVME_QSIZE;
 	__sync_synchronize();
@@ -204,6 +207,13 @@ static int identify(struct _test_data_nvme_drv *self, unsigned short cid)
 	return cqe->status >> 1;
 }
 
+/* Whether @data holds QEMU's PCI vendor ID and the serial it was given. */
+static bool identified(const unsigned char *data)
+{
+	return (data[0] | data[1] << 8) == 0x1b36 &&
+	       !memcmp(data + 4, "vfiotest0", 9);
+}
+
 TEST_F(nvme_drv, identify_then_unmapped)
 {
 	int i, kmsg, touched = 0;
@@ -213,18 +223,16 @@ TEST_F(nvme_drv, identify_then_unmapped)
 	if (self->h.iommu_type == VFIO_MOCK_IOMMU)
 		SKIP(return, "no type1 IOMMU backend");
 
-	ASSERT_EQ(0, identify(self, 1));
-	/* PCI vendor ID and the serial number QEMU was given. */
-	EXPECT_EQ(0x1b36, self->data[0] | self->data[1] << 8);
-	EXPECT_EQ(0, memcmp(self->data + 4, "vfiotest0", 9));
+	ASSERT_EQ(0, identify(self, 1, IOVA_DATA));
+	EXPECT_TRUE(identified(self->data));
 
 	/* The buffer leaves the IOMMU: the device must not reach it. */
 	memset(self->data, 0, PAGE);
-	ASSERT_EQ(0, dma_unmap(self->h.container, IOVA_DATA));
+	ASSERT_EQ(0, dma_unmap(self->h.container, IOVA_DATA, PAGE));
 	pci_eventfd_wait(self->efd, 10);
 	kmsg = kmsg_open_at_end();
 	ASSERT_LE(0, kmsg);
-	identify(self, 2);
+	identify(self, 2, IOVA_DATA);
 	for (i = 0; i < PAGE; i++)
 		touched |= self->data[i];
 	EXPECT_EQ(0, touched);
@@ -236,6 +244,103 @@ TEST_F(nvme_drv, identify_then_unmapped)
 	}
 	EXPECT_TRUE(saw);
 	close(kmsg);
+}
+
+#define SZ_1M		(1UL << 20)
+#define SZ_2M		(2 * SZ_1M)
+#define IOVA_HUGE	0x40000000ULL
+
+/* Populated private hugetlb memory filled with @fill, or NULL. */
+static unsigned char *hugetlb_buf(size_t size, int fill)
+{
+	unsigned char *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+				  MAP_POPULATE, -1, 0);
+
+	if (mem == MAP_FAILED)
+		return NULL;
+	memset(mem, fill, size);
+	return mem;
+}
+
+/*
+ * type1 pins hugetlb memory one page per huge page: the device must
+ * still reach every page of each, the last one included, and when a
+ * mapping starts inside a huge page at an IOVA aligned otherwise.
+ */
+TEST_F(nvme_drv, identify_into_hugetlb)
+{
+	int c = self->h.container;
+	unsigned char *mem;
+	long pool;
+
+	PCI_NEED_DEVICE();
+	pool = vfio_hugetlb_grow(2);
+	if (pool < 0)
+		SKIP(return, "no 2 MiB huge pages to be had");
+	mem = hugetlb_buf(4 * SZ_1M, 0);
+	ASSERT_NE(NULL, mem);
+
+	ASSERT_EQ(0, dma_map(c, mem, IOVA_HUGE, 4 * SZ_1M));
+	ASSERT_EQ(0, identify(self, 1, IOVA_HUGE + 4 * SZ_1M - PAGE));
+	EXPECT_TRUE(identified(mem + 4 * SZ_1M - PAGE));
+	ASSERT_EQ(0, dma_unmap(c, IOVA_HUGE, 4 * SZ_1M));
+
+	/* 1 MiB into the first huge page, onto a 2 MiB aligned IOVA. */
+	memset(mem, 0, 4 * SZ_1M);
+	ASSERT_EQ(0, dma_map(c, mem + SZ_1M, IOVA_HUGE, 3 * SZ_1M));
+	ASSERT_EQ(0, identify(self, 2, IOVA_HUGE + 3 * PAGE));
+	EXPECT_TRUE(identified(mem + SZ_1M + 3 * PAGE));
+	ASSERT_EQ(0, identify(self, 3, IOVA_HUGE + SZ_1M + 5 * PAGE));
+	EXPECT_TRUE(identified(mem + SZ_2M + 5 * PAGE));
+	ASSERT_EQ(0, dma_unmap(c, IOVA_HUGE, 3 * SZ_1M));
+
+	munmap(mem, 4 * SZ_1M);
+	vfio_hugetlb_restore(pool);
+}
+
+/*
+ * After fork, private hugetlb memory is shared copy-on-write.  Mapping
+ * it for the device to write must first give this process a copy of its
+ * own: the device's writes show here and not in the child.
+ */
+TEST_F(nvme_drv, identify_into_hugetlb_after_fork)
+{
+	int c = self->h.container, go[2], status, i, other = 0;
+	unsigned char *mem;
+	long pool;
+	pid_t pid;
+
+	PCI_NEED_DEVICE();
+	pool = vfio_hugetlb_grow(2);
+	if (pool < 0)
+		SKIP(return, "no 2 MiB huge pages to be had");
+	mem = hugetlb_buf(SZ_2M, 0xaa);
+	ASSERT_NE(NULL, mem);
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Once the device wrote: is the child's copy as it was? */
+		if (read(go[0], &status, 1) != 1)
+			_exit(2);
+		for (i = 0; i < PAGE; i++)
+			other |= mem[5 * PAGE + i] ^ 0xaa;
+		_exit(other ? 1 : 0);
+	}
+
+	ASSERT_EQ(0, dma_map(c, mem, IOVA_HUGE, SZ_2M));
+	ASSERT_EQ(0, identify(self, 1, IOVA_HUGE + 5 * PAGE));
+	EXPECT_TRUE(identified(mem + 5 * PAGE));
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	ASSERT_EQ(0, dma_unmap(c, IOVA_HUGE, SZ_2M));
+
+	close(go[0]);
+	close(go[1]);
+	munmap(mem, SZ_2M);
+	vfio_hugetlb_restore(pool);
 }
 
 TEST_HARNESS_MAIN

@@ -1200,6 +1200,275 @@ TEST_F(domain, zero_page_not_charged)
 	munmap(buf, SZ_1M);
 }
 
+#define PIN_W	VFIO_MOCK_PIN_WRITE
+
+/*
+ * Two devices pin overlapping ranges that cross from one mapping into
+ * the next: a page both hold is charged once and stays pinned until both
+ * let go; a call reaching past the mappings leaves nothing of its own
+ * pinned, also where another device holds some of its pages.
+ */
+TEST_F(emulated, pins_shared_across_mappings)
+{
+	int c = self->h.container, group, other;
+	char name[32];
+	long pins;
+
+	if (variant->type == VFIO_TYPE1_IOMMU)
+		SKIP(return, "v1 does not pin");
+	vfio_mock_destroy(DEV + 1);
+	ASSERT_EQ(0, vfio_mock_create(DEV + 1, 0, "unmap"));
+	group = vfio_open_group(vfio_mock_group(DEV + 1));
+	ASSERT_LE(0, group);
+	ASSERT_EQ(0, vfio_group_set_container(group, c));
+	vfio_mock_name(DEV + 1, name, sizeof(name));
+	other = vfio_ioctl(group, VFIO_GROUP_GET_DEVICE_FD, name);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, map(c, self->buf, SZ_1M, SZ_1M, RW));
+	ASSERT_EQ(0, map(c, self->buf + SZ_1M, 2 * SZ_1M, SZ_1M, RW));
+	pins = pinned_pages();
+	ASSERT_LE(0, pins);
+
+	ASSERT_EQ(4, mock_pin(self->h.device, 2 * SZ_1M - 2 * SZ_4K, 4,
+			      PIN_W));
+	EXPECT_EQ(self->base_kb + 16, vmlck_kb());
+	ASSERT_EQ(8, mock_pin(other, 2 * SZ_1M - 4 * SZ_4K, 8, PIN_W));
+	EXPECT_EQ(self->base_kb + 32, vmlck_kb());
+	EXPECT_EQ(pins + 8, pinned_pages());
+	ASSERT_EQ(0, mock_unpin(self->h.device, 2 * SZ_1M - 2 * SZ_4K, 4));
+	EXPECT_EQ(self->base_kb + 32, vmlck_kb());
+	EXPECT_EQ(pins + 8, pinned_pages());
+	ASSERT_EQ(0, mock_unpin(other, 2 * SZ_1M - 4 * SZ_4K, 8));
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, pinned_pages());
+
+	ASSERT_EQ(2, mock_pin(other, 3 * SZ_1M - 2 * SZ_4K, 2, PIN_W));
+	EXPECT_EQ(-EINVAL, mock_pin(self->h.device, 3 * SZ_1M - 4 * SZ_4K, 6,
+				    PIN_W));
+	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
+	EXPECT_EQ(self->base_kb + 8, vmlck_kb());
+	EXPECT_EQ(pins + 2, pinned_pages());
+	ASSERT_EQ(0, mock_unpin(other, 3 * SZ_1M - 2 * SZ_4K, 2));
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, pinned_pages());
+
+	close(other);
+	close(group);
+	vfio_mock_destroy(DEV + 1);
+}
+
+/*
+ * In a child limited to 16 KiB of locked memory: a device may pin that
+ * much of what the child mapped, and no more.  Exits 0 when so and
+ * nothing stays charged.
+ */
+static void pin_budget_child(int c, int device, char *buf)
+{
+	struct rlimit rl = { 4 * SZ_4K, 4 * SZ_4K };
+
+	if (drop_ipc_lock() || setrlimit(RLIMIT_MEMLOCK, &rl) ||
+	    map(c, buf, SZ_1M, SZ_1M, RW))
+		_exit(2);
+	if (mock_pin(device, SZ_1M, 8, PIN_W) != -ENOMEM || vmlck_kb())
+		_exit(3);
+	if (mock_pin(device, SZ_1M, 4, PIN_W) != 4 || vmlck_kb() != 16)
+		_exit(4);
+	if (mock_unpin(device, SZ_1M, 4) || unmap(c, SZ_1M, SZ_1M, 0, NULL) ||
+	    vmlck_kb())
+		_exit(5);
+	_exit(0);
+}
+
+/* Device pins count against the mapping owner's RLIMIT_MEMLOCK. */
+TEST_F(emulated, pins_within_memlock_limit)
+{
+	int status;
+	long pins;
+	pid_t pid;
+
+	if (variant->type == VFIO_TYPE1_IOMMU)
+		SKIP(return, "v1 does not pin");
+	pins = pinned_pages();
+	ASSERT_LE(0, pins);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		pin_budget_child(self->h.container, self->h.device, self->buf);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
+}
+
+#define SZ_2M	(2 * SZ_1M)
+
+/* @size bytes of populated private hugetlb memory at @at (or anywhere). */
+static char *hugetlb_mem(void *at, size_t size)
+{
+	char *mem = mmap(at, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+			 MAP_POPULATE | (at ? MAP_FIXED : 0), -1, 0);
+
+	return mem == MAP_FAILED ? NULL : mem;
+}
+
+/*
+ * Hugetlb memory is pinned once per huge page, whole or in part, and
+ * charged page by page as any other memory; all of it comes back.
+ */
+TEST_F(domain, hugetlb_one_pin_per_huge_page)
+{
+	int c = self->container;
+	long pool, pins;
+	__u64 done;
+	char *mem;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	pool = vfio_hugetlb_grow(4);
+	if (pool < 0)
+		SKIP(return, "no 2 MiB huge pages to be had");
+	mem = hugetlb_mem(NULL, 8 * SZ_1M);
+	ASSERT_NE(NULL, mem);
+	pins = pinned_pages();
+	ASSERT_LE(0, pins);
+
+	ASSERT_EQ(0, map(c, mem, 0x10000000, 8 * SZ_1M, RW));
+	EXPECT_EQ(pins + 4, pinned_pages());
+	EXPECT_EQ(self->base_kb + 8 * 1024, vmlck_kb());
+	ASSERT_EQ(0, unmap(c, 0x10000000, 8 * SZ_1M, 0, &done));
+	EXPECT_EQ(8 * SZ_1M, done);
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+
+	/* From inside the first huge page into the last, read-only. */
+	ASSERT_EQ(0, map(c, mem + SZ_1M, 0x10000000, 6 * SZ_1M - SZ_4K,
+			 VFIO_DMA_MAP_FLAG_READ));
+	EXPECT_EQ(pins + 4, pinned_pages());
+	EXPECT_EQ(self->base_kb + 6 * 1024 - 4, vmlck_kb());
+	ASSERT_EQ(0, unmap(c, 0x10000000, 6 * SZ_1M - SZ_4K, 0, &done));
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+
+	/* Memory the process may not write, the device may not either. */
+	ASSERT_EQ(0, mprotect(mem, 8 * SZ_1M, PROT_READ));
+	EXPECT_EQ(-EFAULT, map(c, mem, 0x10000000, 8 * SZ_1M, RW));
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	ASSERT_EQ(0, map(c, mem, 0x10000000, 8 * SZ_1M,
+			 VFIO_DMA_MAP_FLAG_READ));
+	EXPECT_EQ(pins + 4, pinned_pages());
+	ASSERT_EQ(0, unmap(c, 0x10000000, 8 * SZ_1M, 0, &done));
+	EXPECT_EQ(pins, pinned_pages());
+
+	munmap(mem, 8 * SZ_1M);
+	vfio_hugetlb_restore(pool);
+}
+
+/*
+ * One range over ordinary memory, hugetlb memory and ordinary memory
+ * again: each part is pinned its own way.
+ */
+TEST_F(domain, hugetlb_between_other_memory)
+{
+	int c = self->container;
+	char *area, *mem;
+	long pool, pins;
+	__u64 done;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	pool = vfio_hugetlb_grow(2);
+	if (pool < 0)
+		SKIP(return, "no 2 MiB huge pages to be had");
+	/* 12 MiB of ordinary memory, 2 MiB aligned, its middle hugetlb. */
+	area = mmap(NULL, 14 * SZ_1M, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	mem = (char *)(((unsigned long)area + SZ_2M - 1) & ~(SZ_2M - 1));
+	ASSERT_EQ(mem + 4 * SZ_1M, hugetlb_mem(mem + 4 * SZ_1M, 4 * SZ_1M));
+	pins = pinned_pages();
+	ASSERT_LE(0, pins);
+
+	ASSERT_EQ(0, map(c, mem + 2 * SZ_1M, 0x10000000, 8 * SZ_1M, RW));
+	EXPECT_EQ(pins + 2 * (SZ_2M / SZ_4K) + 2, pinned_pages());
+	EXPECT_EQ(self->base_kb + 8 * 1024, vmlck_kb());
+	ASSERT_EQ(0, unmap(c, 0x10000000, 8 * SZ_1M, 0, &done));
+	EXPECT_EQ(8 * SZ_1M, done);
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+
+	munmap(area, 14 * SZ_1M);
+	vfio_hugetlb_restore(pool);
+}
+
+/*
+ * In a child limited to 4 MiB of locked memory, with hugetlb memory of
+ * its own (no copy-on-write with the parent's to fail first): 6 MiB of
+ * it are refused whole, and so are 4 MiB of it followed by 2 MiB of
+ * ordinary memory.  Exits 0 when both fail with -ENOMEM and nothing
+ * stays charged.
+ */
+static void hugetlb_budget_child(int c)
+{
+	struct rlimit rl = { 4 * SZ_1M, 4 * SZ_1M };
+	char *mem = hugetlb_mem(NULL, 6 * SZ_1M);
+
+	if (!mem || drop_ipc_lock() || setrlimit(RLIMIT_MEMLOCK, &rl))
+		_exit(2);
+	if (map(c, mem, 0x10000000, 6 * SZ_1M, RW) != -ENOMEM)
+		_exit(3);
+	if (munmap(mem + 4 * SZ_1M, SZ_2M) ||
+	    mmap(mem + 4 * SZ_1M, SZ_2M, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED,
+		 -1, 0) != mem + 4 * SZ_1M)
+		_exit(2);
+	if (map(c, mem, 0x10000000, 6 * SZ_1M, RW) != -ENOMEM)
+		_exit(4);
+	_exit(vmlck_kb() ? 5 : 0);
+}
+
+/*
+ * MAP_DMA failing part-way through hugetlb memory, at a hole or at the
+ * locked memory limit, leaves nothing pinned or charged.
+ */
+TEST_F(domain, hugetlb_failures_unwind)
+{
+	int c = self->container, status;
+	long pool, pins;
+	char *mem;
+	pid_t pid;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	pool = vfio_hugetlb_grow(7);
+	if (pool < 0)
+		SKIP(return, "no 2 MiB huge pages to be had");
+	mem = hugetlb_mem(NULL, 8 * SZ_1M);
+	ASSERT_NE(NULL, mem);
+	pins = pinned_pages();
+	ASSERT_LE(0, pins);
+
+	/* Huge pages, then nothing mapped. */
+	ASSERT_EQ(0, munmap(mem + 6 * SZ_1M, SZ_2M));
+	EXPECT_EQ(-EFAULT, map(c, mem, 0x10000000, 8 * SZ_1M, RW));
+	EXPECT_EQ(-EFAULT, map(c, mem + 6 * SZ_1M, 0x10000000, SZ_2M, RW));
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		hugetlb_budget_child(c);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+
+	munmap(mem, 6 * SZ_1M);
+	vfio_hugetlb_restore(pool);
+}
+
 /* Behind a real IOMMU the device may write anything mapped. */
 TEST_F(domain, dirty_all_mapped)
 {

@@ -265,4 +265,38 @@ static inline int vfio_count_fds(void)
 	return n;
 }
 
+#define VFIO_NR_HUGEPAGES	"/proc/sys/vm/nr_hugepages"
+
+/*
+ * Grow the pool of default-size (2 MiB on x86) huge pages by @n free
+ * ones.  Returns the pool's size before, to give vfio_hugetlb_restore(),
+ * or -1 when the pool could not grow that much (memory too fragmented).
+ */
+static inline long vfio_hugetlb_grow(long n)
+{
+	long total = vfio_read_counter("/proc/meminfo", "HugePages_Total:");
+	long free = vfio_read_counter("/proc/meminfo", "HugePages_Free:");
+	char text[32];
+
+	if (total < 0 || free < 0)
+		return -1;
+	snprintf(text, sizeof(text), "%ld", total + n);
+	if (vfio_write_file(VFIO_NR_HUGEPAGES, text) ||
+	    vfio_read_counter("/proc/meminfo", "HugePages_Free:") < free + n) {
+		snprintf(text, sizeof(text), "%ld", total);
+		vfio_write_file(VFIO_NR_HUGEPAGES, text);
+		return -1;
+	}
+	return total;
+}
+
+/* Give the pool back the size vfio_hugetlb_grow() found. */
+static inline int vfio_hugetlb_restore(long total)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%ld", total);
+	return vfio_write_file(VFIO_NR_HUGEPAGES, text);
+}
+
 #endif /* __VFIO_TEST_UTIL_H */

@@ -63,7 +63,8 @@ struct type1_run {
  * @nr_runs: entries used in @runs
  * @max_runs: entries allocated in @runs
  * @pins: pages pinned for emulated-IOMMU devices: page index within the
- *        mapping -> struct type1_pin
+ *        mapping -> struct page (see type1_emulated.c)
+ * @pin_extra: pins of those pages beyond the first, as value entries
  * @bitmap: while the instance tracks dirty pages, one bit per
  *          1 << type1.dirty_shift bytes: known dirty since the last report
  * @vaddr_invalid: @vaddr was invalidated (VFIO_DMA_UNMAP_FLAG_VADDR) and
@@ -80,6 +81,7 @@ struct type1_dma {
 	unsigned long nr_runs;
 	unsigned long max_runs;
 	struct xarray pins;
+	struct xarray pin_extra;
 	unsigned long *bitmap;
 	bool vaddr_invalid;
 };

@@ -535,6 +535,7 @@ void type1_remove_dma(struct type1 *t, struct type1_dma *dma)
 	type1_vaddr_forget(t, dma);
 	rb_erase(&dma->node, &t->dmas);
 	xa_destroy(&dma->pins);
+	xa_destroy(&dma->pin_extra);
 	mmdrop(dma->mm);
 	kfree(dma);
 	t->dma_avail++;
@@ -620,6 +621,7 @@ static struct type1_dma *type1_new_dma(struct vfio_iommu_type1_dma_map *map)
 	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
 		dma->prot |= IOMMU_WRITE;
 	xa_init(&dma->pins);
+	xa_init(&dma->pin_extra);
 	/* The owner's address space: pins and charges go to it. */
 	dma->mm = current->mm;
 	mmgrab(dma->mm);

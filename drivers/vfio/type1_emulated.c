@@ -9,24 +9,21 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
-#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
 #include "type1.h"
 
-/**
- * struct type1_pin - a page pinned for emulated devices
- * @page: the page
- * @count: vfio_pin_pages() calls that pinned it, minus unpins
- * @charged: whether it was charged to locked_vm (only when no domain had
- *           pinned it already)
+/*
+ * type1_dma.pins holds each page pinned for devices, by its index in the
+ * mapping, marked TYPE1_PIN_CHARGED when it was charged to locked_vm
+ * (only when no domain had pinned it already).  A page is pinned with
+ * GUP once however many vfio_pin_pages() calls hold it; the calls beyond
+ * the first are counted in type1_dma.pin_extra, as value entries, empty
+ * unless devices share pages or pin a page twice.  No allocation per
+ * page, and unpinning usually walks one xarray once.
  */
-struct type1_pin {
-	struct page *page;
-	unsigned int count;
-	bool charged;
-};
+#define TYPE1_PIN_CHARGED	XA_MARK_0
 
 /*
  * GUP @n pages of @dma from page @idx on into @pages, with its owner's
@@ -98,43 +95,47 @@ static int type1_gup_missing(struct type1_dma *dma, unsigned long first,
 	return ret;
 }
 
-/* Record a page GUP pinned for a device at page @idx, not charged yet. */
-static int type1_add_pin(struct type1_dma *dma, unsigned long idx,
-			 struct page *page)
+/* One more pin of page @idx, which devices hold already: its page. */
+static struct page *type1_get_pin(struct type1_dma *dma, unsigned long idx)
 {
-	struct type1_pin *pin = kzalloc(sizeof(*pin), GFP_KERNEL);
-	int ret;
+	void *extra = xa_load(&dma->pin_extra, idx);
+	unsigned long n = extra ? xa_to_value(extra) + 1 : 1;
 
-	if (!pin)
-		return -ENOMEM;
-	pin->page = page;
-	pin->count = 1;
-	ret = xa_err(xa_store(&dma->pins, idx, pin, GFP_KERNEL));
-	if (ret)
-		kfree(pin);
-	return ret;
-}
-
-/* Unpin a device page and forget it; returns whether it was charged. */
-static bool type1_release_pin(struct type1_dma *dma, unsigned long idx,
-			      struct type1_pin *pin)
-{
-	bool charged = pin->charged;
-
-	xa_erase(&dma->pins, idx);
-	unpin_user_pages_dirty_lock(&pin->page, 1, dma->prot & IOMMU_WRITE);
-	kfree(pin);
-	return charged;
+	if (xa_is_err(xa_store(&dma->pin_extra, idx, xa_mk_value(n),
+			       GFP_KERNEL)))
+		return NULL;
+	return xa_load(&dma->pins, idx);
 }
 
 /* Drop one device pin of page @idx; returns whether to refund a page. */
 static bool type1_put_pin(struct type1_dma *dma, unsigned long idx)
 {
-	struct type1_pin *pin = xa_load(&dma->pins, idx);
+	XA_STATE(xas, &dma->pins, idx);
+	struct page *page;
+	bool charged;
+	void *extra;
 
-	if (WARN_ON(!pin) || --pin->count)
+	if (!xa_empty(&dma->pin_extra)) {
+		extra = xa_load(&dma->pin_extra, idx);
+		if (extra) {
+			/* Replaces an entry: allocates nothing, cannot fail. */
+			if (xa_to_value(extra) > 1)
+				xa_store(&dma->pin_extra, idx,
+					 xa_mk_value(xa_to_value(extra) - 1), 0);
+			else
+				xa_erase(&dma->pin_extra, idx);
+			return false;
+		}
+	}
+	xas_lock(&xas);
+	page = xas_load(&xas);
+	charged = page && xas_get_mark(&xas, TYPE1_PIN_CHARGED);
+	xas_store(&xas, NULL);
+	xas_unlock(&xas);
+	if (WARN_ON(!page))
 		return false;
-	return type1_release_pin(dma, idx, pin);
+	unpin_user_pages_dirty_lock(&page, 1, dma->prot & IOMMU_WRITE);
+	return charged;
 }
 
 /*
@@ -144,20 +145,18 @@ static bool type1_put_pin(struct type1_dma *dma, unsigned long idx)
  */
 static long type1_fresh_charge(struct type1 *t, struct type1_dma *dma,
 			       unsigned long first, unsigned long *fresh,
-			       int n)
+			       int n, struct page **pages)
 {
-	struct type1_pin *pin;
 	long charge = 0;
 	int i;
 
 	if (!list_empty(&t->domains))
 		return 0;
 	for_each_set_bit(i, fresh, n) {
-		pin = xa_load(&dma->pins, first + i);
-		if (is_zero_pfn(page_to_pfn(pin->page)))
+		if (is_zero_pfn(page_to_pfn(pages[i])))
 			continue;
 		charge++;
-		pin->charged = true;
+		xa_set_mark(&dma->pins, first + i, TYPE1_PIN_CHARGED);
 	}
 	return charge;
 }
@@ -172,8 +171,8 @@ static int type1_pin_range(struct type1 *t, struct type1_dma *dma,
 {
 	unsigned long first = (iova - dma->iova) >> PAGE_SHIFT;
 	DECLARE_BITMAP(fresh, VFIO_PIN_PAGES_MAX_ENTRIES);
-	struct type1_pin *pin;
 	int i, k, ret;
+	long charge;
 
 	lockdep_assert_held(&t->lock);
 
@@ -182,18 +181,19 @@ static int type1_pin_range(struct type1 *t, struct type1_dma *dma,
 		return ret;
 	for (i = 0; i < n; i++) {
 		if (test_bit(i, fresh)) {
-			ret = type1_add_pin(dma, first + i, pages[i]);
-			if (ret)
-				break;
-			continue;
+			ret = xa_err(xa_store(&dma->pins, first + i, pages[i],
+					      GFP_KERNEL));
+		} else {
+			pages[i] = type1_get_pin(dma, first + i);
+			ret = pages[i] ? 0 : -ENOMEM;
 		}
-		pin = xa_load(&dma->pins, first + i);
-		pin->count++;
-		pages[i] = pin->page;
+		if (ret)
+			break;
 	}
-	if (!ret)
-		ret = type1_account(dma->mm,
-				    type1_fresh_charge(t, dma, first, fresh, n));
+	if (!ret) {
+		charge = type1_fresh_charge(t, dma, first, fresh, n, pages);
+		ret = type1_account(dma->mm, charge);
+	}
 	if (!ret)
 		return 0;
 
@@ -325,12 +325,16 @@ void type1_unpin_pages(void *data, dma_addr_t iova, int npage)
  */
 void type1_unpin_all_emulated(struct type1_dma *dma)
 {
-	struct type1_pin *pin;
+	struct page *page;
 	unsigned long idx;
 	long refund = 0;
 
-	xa_for_each(&dma->pins, idx, pin)
-		refund += type1_release_pin(dma, idx, pin);
+	xa_for_each(&dma->pins, idx, page) {
+		refund += xa_get_mark(&dma->pins, idx, TYPE1_PIN_CHARGED);
+		unpin_user_pages_dirty_lock(&page, 1, dma->prot & IOMMU_WRITE);
+	}
+	xa_destroy(&dma->pins);
+	xa_destroy(&dma->pin_extra);
 	type1_account(dma->mm, -refund);
 }
 
@@ -353,11 +357,11 @@ bool type1_dma_has_pins(struct type1_dma *dma)
  */
 unsigned long type1_pins_charged(struct type1_dma *dma)
 {
-	struct type1_pin *pin;
 	unsigned long idx, n = 0;
+	struct page *page;
 
-	xa_for_each(&dma->pins, idx, pin)
-		n += pin->charged;
+	xa_for_each_marked(&dma->pins, idx, page, TYPE1_PIN_CHARGED)
+		n++;
 	return n;
 }
 

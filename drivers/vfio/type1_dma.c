@@ -42,11 +42,18 @@
  */
 int type1_account(struct mm_struct *mm, long npages)
 {
-	int ret;
+	int ret = 0;
 
 	if (!npages || !mmget_not_zero(mm))
 		return 0;
-	ret = account_locked_vm(mm, abs(npages), npages > 0);
+	if (npages > 0) {
+		ret = account_locked_vm(mm, npages, true);
+	} else {
+		/* A refund needs no capability check: skip the LSM hooks. */
+		mmap_write_lock(mm);
+		__account_locked_vm(mm, -npages, false, current, false);
+		mmap_write_unlock(mm);
+	}
 	mmput(mm);
 	if (ret)
 		pr_warn_ratelimited("vfio_iommu_type1: pinning %ld pages would exceed RLIMIT_MEMLOCK (%lu bytes); raise the limit (ulimit -l) of the process\n",

@@ -159,8 +159,9 @@ check-mdev-qemu check-pci-qemu: check-%-qemu: modules
 check-dpdk: modules
 	@$(SELFTESTS)/dpdk/run.sh $(BUILD)/dpdk $(KVER) $(OUR_KOS)
 
-# Not part of check: boots the VM twice, on Debian's VFIO modules and on
-# ours, and prints ours/Debian ratios (BENCH_SIZES in MiB to change sizes).
+# Not part of check: boots the VM on Debian's VFIO modules and on ours in
+# turns, BENCH_ROUNDS times each, and prints ours/Debian ratios of the best
+# times (BENCH_SIZES in MiB to change sizes).
 bench: modules
 	@mkdir -p $(BUILD)/bench
 	cc -O2 -Wall -static -I$(TOP)/include/uapi -o $(BUILD)/bench/type1_bench \

@@ -38,7 +38,7 @@ modprobe -q e1000
 if [ "$mode" = debian ]; then
 	dir=/lib/modules/$(uname -r)/debian
 	for m in irqbypass vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core \
-		 vfio-pci; do
+		 vfio-pci vfio_pin_bench; do
 		insmod "$dir/$m.ko" || echo "VFIOBENCH: insmod $m failed"
 	done
 	ids=/etc/vfio-bench/debian
@@ -49,6 +49,7 @@ else
 	ids=/etc/vfio-test/ours
 	driver=vfio-pci
 	modprobe vfio-pci || { modprobe vfio_mock && driver=vfio-mock-pci; }
+	modprobe vfio_pin_bench || echo "VFIOBENCH: no vfio_pin_bench"
 fi
 if check_ids "$ids" && [ -d /sys/module/vfio_iommu_type1 ]; then
 	echo always > /sys/kernel/mm/transparent_hugepage/enabled

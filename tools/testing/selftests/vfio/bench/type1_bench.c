@@ -15,6 +15,13 @@
  * with the best of REPS rounds, and "runs" the number of physically
  * contiguous runs of the memory (from /proc/self/pagemap): what the
  * backend can hand the IOMMU in one piece at best.
+ *
+ * When vfio_pin_bench.ko is loaded, the same sizes of 4 KiB memory are
+ * also pinned through vfio_pin_pages() by its emulated-IOMMU device, in
+ * a container of its own (nothing pinned at MAP_DMA), one page a call
+ * and 512 a call; those lines read
+ *
+ *   BENCH pin-xN size_mib pin_us unpin_us -
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/vfio.h>
+
+#include "../../../../../drivers/vfio/test/vfio_pin_bench_api.h"
 
 #define SZ_4K		4096UL
 #define SZ_2M		(2UL << 20)
@@ -135,15 +144,18 @@ out:
 	return runs;
 }
 
-static int open_container(const char *bdf)
+/*
+ * A type1 v2 container with the group of the device at @sysfs_dev; the
+ * group's fd stays open with it, in @group_out if that is not NULL.
+ */
+static int open_container(const char *sysfs_dev, int *group_out)
 {
 	char path[PATH_MAX], link[PATH_MAX];
 	struct vfio_group_status st = { .argsz = sizeof(st) };
 	int container, group;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
+	snprintf(path, sizeof(path), "%s/iommu_group", sysfs_dev);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -1;
@@ -159,7 +171,9 @@ static int open_container(const char *bdf)
 		perror("type1_bench: container");
 		return -1;
 	}
-	return container;	/* the group fd stays open with it */
+	if (group_out)
+		*group_out = group;
+	return container;
 }
 
 static int bench_one(int container, enum backing b, size_t mib)
@@ -212,26 +226,104 @@ static int bench_one(int container, enum backing b, size_t mib)
 	return 0;
 }
 
+#define PIN_DEV	"/sys/bus/platform/devices/" VFIO_PIN_BENCH_NAME
+
+/* Best of REPS pins and unpins of @mib MiB, @per_call pages a call. */
+static int bench_pin(int container, int device, size_t mib,
+		     unsigned int per_call)
+{
+	size_t size = mib << 20;
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map), .iova = IOVA, .size = size,
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	};
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = IOVA, .size = size,
+	};
+	struct vfio_pin_bench run = {
+		.iova = IOVA, .npages = size / SZ_4K, .per_call = per_call,
+	};
+	double best_pin = 1e18, best_unpin = 1e18;
+	char *buf = backing_alloc(B_4K, size);
+	int r, ret = 0;
+
+	if (!buf)
+		return -1;
+	map.vaddr = (uintptr_t)buf;
+	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
+		perror("type1_bench: MAP_DMA for pinning");
+		return -1;
+	}
+	for (r = 0; r < REPS; r++) {
+		ret = ioctl(device, VFIO_PIN_BENCH_RUN, &run);
+		if (ret)
+			break;
+		if (run.pin_ns / 1e3 < best_pin)
+			best_pin = run.pin_ns / 1e3;
+		if (run.unpin_ns / 1e3 < best_unpin)
+			best_unpin = run.unpin_ns / 1e3;
+	}
+	if (ret)
+		perror("type1_bench: VFIO_PIN_BENCH_RUN");
+	else
+		printf("BENCH pin-x%u %zu %.0f %.0f -\n", per_call, mib,
+		       best_pin, best_unpin);
+	fflush(stdout);
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		ret = -1;
+	munmap(buf, size);
+	return ret;
+}
+
+/* The vfio_pin_pages() lines, when vfio_pin_bench.ko is there. */
+static int bench_pins(const size_t *mib, int nsizes)
+{
+	int container, group, device, i, ret = 0;
+
+	if (access(PIN_DEV, F_OK)) {
+		printf("BENCH-SKIP pin: no %s\n", VFIO_PIN_BENCH_NAME);
+		return 0;
+	}
+	container = open_container(PIN_DEV, &group);
+	if (container < 0)
+		return -1;
+	device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, VFIO_PIN_BENCH_NAME);
+	if (device < 0) {
+		perror("type1_bench: " VFIO_PIN_BENCH_NAME);
+		return -1;
+	}
+	for (i = 0; i < nsizes && !ret; i++)
+		ret = bench_pin(container, device, mib[i], 1);
+	for (i = 0; i < nsizes && !ret; i++)
+		ret = bench_pin(container, device, mib[i],
+				VFIO_PIN_BENCH_MAX_PER_CALL);
+	close(device);
+	close(group);
+	close(container);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
-	static const size_t default_mib[] = { 64, 256, 1024 };
+	size_t mib[16] = { 64, 256, 1024 };
 	int container, i, b, nsizes = argc > 2 ? argc - 2 : 3;
-	size_t mib;
+	char dev[PATH_MAX];
 
-	if (argc < 2) {
+	if (argc < 2 || nsizes > 16) {
 		fprintf(stderr, "usage: type1_bench BDF [SIZE_MIB...]\n");
 		return 2;
 	}
-	container = open_container(argv[1]);
+	for (i = 0; argc > 2 && i < nsizes; i++)
+		mib[i] = strtoul(argv[i + 2], NULL, 0);
+	snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", argv[1]);
+	container = open_container(dev, NULL);
 	if (container < 0)
 		return 1;
 	for (b = 0; b < B_NR; b++) {
 		for (i = 0; i < nsizes; i++) {
-			mib = argc > 2 ? strtoul(argv[i + 2], NULL, 0) :
-					 default_mib[i];
-			if (bench_one(container, b, mib))
+			if (bench_one(container, b, mib[i]))
 				return 1;
 		}
 	}
-	return 0;
+	return bench_pins(mib, nsizes) ? 1 : 0;
 }

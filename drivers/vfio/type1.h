@@ -59,6 +59,10 @@ struct type1_run {
  * @vaddr: user address of the memory
  * @prot: IOMMU_READ and/or IOMMU_WRITE
  * @mm: the address space of @vaddr (mmgrab()ed); accounting goes to it
+ * @owner: the thread group leader that mapped @vaddr (a reference is
+ *         held): its RLIMIT_MEMLOCK bounds the charges, whoever pins
+ * @lock_cap: @owner had CAP_IPC_LOCK when it mapped: the charges ignore
+ *            the limit, as they did in 6.1
  * @runs: what is pinned for the IOMMU domains, NULL without domains
  * @nr_runs: entries used in @runs
  * @max_runs: entries allocated in @runs
@@ -77,6 +81,8 @@ struct type1_dma {
 	unsigned long vaddr;
 	int prot;
 	struct mm_struct *mm;
+	struct task_struct *owner;
+	bool lock_cap;
 	struct type1_run *runs;
 	unsigned long nr_runs;
 	unsigned long max_runs;
@@ -176,7 +182,10 @@ int type1_dma_map_domain(struct type1_dma *dma, struct type1_domain *d);
 void type1_dma_unmap_domain(struct type1_dma *dma, struct type1_domain *d);
 void type1_dma_unpin_runs(struct type1_dma *dma);
 void type1_remove_dma(struct type1 *t, struct type1_dma *dma);
-int type1_account(struct mm_struct *mm, long npages);
+int type1_account(struct type1_dma *dma, long npages);
+void type1_dma_set_owner(struct type1_dma *dma);
+void type1_dma_put_owner(struct type1_dma *dma);
+int type1_move_charge(struct type1_dma *dma, long npages);
 long type1_dma_charged(struct type1_dma *dma);
 int type1_add_run(struct type1_dma *dma, dma_addr_t iova, unsigned long pfn,
 		  unsigned long npages, enum type1_hold hold);

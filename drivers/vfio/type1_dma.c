@@ -12,9 +12,12 @@
  * with one IOTLB sync.  Unmapping a run is one iommu_unmap_fast() per
  * domain, under one IOTLB flush for the mapping, and one ranged unpin.
  */
+#include <linux/capability.h>
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -30,35 +33,103 @@
 /* Times an unmap asks devices to unpin a mapping before giving up. */
 #define TYPE1_UNMAP_RETRIES	10
 
-/**
- * type1_account - charge or refund pinned pages to an address space
- * @mm: the address space the pages belong to
- * @npages: positive to charge, negative to refund
- *
- * Charges count against RLIMIT_MEMLOCK unless the caller has
- * CAP_IPC_LOCK.  An address space that is gone needs no refund.
- *
- * Return: 0, or -ENOMEM when the limit would be exceeded.
+/*
+ * Charge (@npages > 0) or refund pinned pages to @mm, against the
+ * RLIMIT_MEMLOCK of @owner unless @lock_cap.  A refund is never refused.
  */
-int type1_account(struct mm_struct *mm, long npages)
+static int type1_account_to(struct mm_struct *mm, struct task_struct *owner,
+			    bool lock_cap, long npages)
 {
 	int ret = 0;
 
 	if (!npages || !mmget_not_zero(mm))
 		return 0;
 	if (npages > 0) {
-		ret = account_locked_vm(mm, npages, true);
+		ret = mmap_write_lock_killable(mm);
+		if (!ret) {
+			ret = __account_locked_vm(mm, npages, true, owner,
+						  lock_cap);
+			mmap_write_unlock(mm);
+		}
 	} else {
-		/* A refund needs no capability check: skip the LSM hooks. */
 		mmap_write_lock(mm);
-		__account_locked_vm(mm, -npages, false, current, false);
+		__account_locked_vm(mm, -npages, false, owner, lock_cap);
 		mmap_write_unlock(mm);
 	}
 	mmput(mm);
-	if (ret)
-		pr_warn_ratelimited("vfio_iommu_type1: pinning %ld pages would exceed RLIMIT_MEMLOCK (%lu bytes); raise the limit (ulimit -l) of the process\n",
-				    npages, rlimit(RLIMIT_MEMLOCK));
+	if (ret == -ENOMEM)
+		pr_warn_ratelimited("vfio_iommu_type1: pinning %ld pages would exceed RLIMIT_MEMLOCK (%lu bytes) of %s[%d]; raise the limit (ulimit -l) of the process\n",
+				    npages, task_rlimit(owner, RLIMIT_MEMLOCK),
+				    owner->comm, task_pid_nr(owner));
 	return ret;
+}
+
+/**
+ * type1_account - charge or refund pinned pages of a mapping
+ * @dma: the mapping
+ * @npages: positive to charge, negative to refund
+ *
+ * The pages are charged to the mapping's address space, against the
+ * RLIMIT_MEMLOCK of the process that mapped it unless that process had
+ * CAP_IPC_LOCK when it did: whoever pins (a device driver's thread, say)
+ * does not change the limit.  An address space that is gone needs no
+ * refund.
+ *
+ * Return: 0, -ENOMEM when the limit would be exceeded, or -EINTR when
+ * the caller was killed waiting for the mmap lock.
+ */
+int type1_account(struct type1_dma *dma, long npages)
+{
+	return type1_account_to(dma->mm, dma->owner, dma->lock_cap, npages);
+}
+
+/**
+ * type1_dma_set_owner - make the calling process a mapping's owner
+ * @dma: the mapping, new or without an owner (see type1_dma_put_owner())
+ *
+ * Records the caller's address space, thread group leader and whether
+ * it may lock memory without limit, as of now.
+ */
+void type1_dma_set_owner(struct type1_dma *dma)
+{
+	dma->mm = current->mm;
+	mmgrab(dma->mm);
+	dma->owner = get_task_struct(current->group_leader);
+	dma->lock_cap = capable(CAP_IPC_LOCK);
+}
+
+/**
+ * type1_dma_put_owner - forget a mapping's owner
+ * @dma: the mapping
+ */
+void type1_dma_put_owner(struct type1_dma *dma)
+{
+	put_task_struct(dma->owner);
+	mmdrop(dma->mm);
+}
+
+/**
+ * type1_move_charge - move a mapping's charge to the calling process
+ * @dma: the mapping
+ * @npages: the pages charged for it
+ *
+ * The caller becomes the mapping's owner if the charge fits its limit.
+ *
+ * Return: 0, or what type1_account() returns for the new owner.
+ */
+int type1_move_charge(struct type1_dma *dma, long npages)
+{
+	bool lock_cap = capable(CAP_IPC_LOCK);
+	int ret;
+
+	ret = type1_account_to(current->mm, current->group_leader, lock_cap,
+			       npages);
+	if (ret)
+		return ret;
+	type1_account(dma, -npages);
+	type1_dma_put_owner(dma);
+	type1_dma_set_owner(dma);
+	return 0;
 }
 
 /**
@@ -213,7 +284,7 @@ void type1_dma_unpin_runs(struct type1_dma *dma)
 							 run->npages, dirty);
 		total += run->npages;
 	}
-	type1_account(dma->mm, -(long)total);
+	type1_account(dma, -(long)total);
 	kvfree(dma->runs);
 	dma->runs = NULL;
 	dma->nr_runs = 0;
@@ -339,7 +410,7 @@ static int type1_dma_add_batch(struct type1_dma *dma, unsigned long idx,
 
 	if (zero_possible)
 		charged -= type1_drop_zero_pages(pages, n);
-	ret = type1_account(dma->mm, charged);
+	ret = type1_account(dma, charged);
 	if (ret) {
 		type1_release_batch(pages, n);
 		return ret;
@@ -353,7 +424,7 @@ static int type1_dma_add_batch(struct type1_dma *dma, unsigned long idx,
 				    zero_possible && is_zero_pfn(pfn) ?
 				    TYPE1_HOLD_NONE : TYPE1_HOLD_PAGES);
 		if (ret) {
-			type1_account(dma->mm,
+			type1_account(dma,
 				      -type1_release_batch(pages + i, n - i));
 			return ret;
 		}
@@ -543,7 +614,7 @@ void type1_remove_dma(struct type1 *t, struct type1_dma *dma)
 	rb_erase(&dma->node, &t->dmas);
 	xa_destroy(&dma->pins);
 	xa_destroy(&dma->pin_extra);
-	mmdrop(dma->mm);
+	type1_dma_put_owner(dma);
 	kfree(dma);
 	t->dma_avail++;
 }
@@ -629,9 +700,8 @@ static struct type1_dma *type1_new_dma(struct vfio_iommu_type1_dma_map *map)
 		dma->prot |= IOMMU_WRITE;
 	xa_init(&dma->pins);
 	xa_init(&dma->pin_extra);
-	/* The owner's address space: pins and charges go to it. */
-	dma->mm = current->mm;
-	mmgrab(dma->mm);
+	/* Pins are charged to the caller's address space and limit. */
+	type1_dma_set_owner(dma);
 	return dma;
 }
 
@@ -681,7 +751,7 @@ long type1_map_dma(struct type1 *t, void __user *arg)
 		ret = type1_dma_populate(t, dma);
 	if (ret) {
 		type1_dirty_free(dma);
-		mmdrop(dma->mm);
+		type1_dma_put_owner(dma);
 		kfree(dma);
 		goto out_unlock;
 	}

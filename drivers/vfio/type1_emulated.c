@@ -192,7 +192,7 @@ static int type1_pin_range(struct type1 *t, struct type1_dma *dma,
 	}
 	if (!ret) {
 		charge = type1_fresh_charge(t, dma, first, fresh, n, pages);
-		ret = type1_account(dma->mm, charge);
+		ret = type1_account(dma, charge);
 	}
 	if (!ret)
 		return 0;
@@ -223,7 +223,7 @@ static void type1_unpin_range(struct type1 *t, dma_addr_t iova, int npage)
 
 		if (!dma || cur - dma->iova >= dma->size) {
 			if (dma)
-				type1_account(dma->mm, -refund);
+				type1_account(dma, -refund);
 			refund = 0;
 			dma = type1_find_dma(t, cur, PAGE_SIZE);
 			if (WARN_ON(!dma))
@@ -232,7 +232,7 @@ static void type1_unpin_range(struct type1 *t, dma_addr_t iova, int npage)
 		refund += type1_put_pin(dma, (cur - dma->iova) >> PAGE_SHIFT);
 	}
 	if (dma)
-		type1_account(dma->mm, -refund);
+		type1_account(dma, -refund);
 }
 
 /**
@@ -335,7 +335,7 @@ void type1_unpin_all_emulated(struct type1_dma *dma)
 	}
 	xa_destroy(&dma->pins);
 	xa_destroy(&dma->pin_extra);
-	type1_account(dma->mm, -refund);
+	type1_account(dma, -refund);
 }
 
 /**

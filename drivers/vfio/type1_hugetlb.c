@@ -118,7 +118,7 @@ static int type1_hugetlb_add(struct type1_dma *dma, unsigned long idx,
 		}
 		vaddr += len << PAGE_SHIFT;
 	}
-	type1_account(dma->mm, -(long)refund);
+	type1_account(dma, -(long)refund);
 	return ret;
 }
 
@@ -164,7 +164,7 @@ long type1_hugetlb_pin(struct type1_dma *dma, unsigned long idx,
 		charged += len;
 		vaddr += len << PAGE_SHIFT;
 	}
-	ret = type1_account(dma->mm, charged);
+	ret = type1_account(dma, charged);
 	if (!ret)
 		ret = type1_hugetlb_add(dma, idx, pages, n);
 	else

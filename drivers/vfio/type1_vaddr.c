@@ -105,24 +105,15 @@ err_undo:
 	return -EINVAL;
 }
 
-/* Move the charge for a mapping's pinned pages to the caller's mm. */
+/*
+ * A new address space took over the memory (the process exec'ed a new
+ * image, for one): the charge for the pinned pages moves to it.
+ */
 static int type1_vaddr_take_over(struct type1_dma *dma)
 {
-	struct mm_struct *mm = current->mm;
-	long npages;
-	int ret;
-
-	if (mm == dma->mm)
+	if (current->mm == dma->mm)
 		return 0;
-	npages = type1_dma_charged(dma);
-	ret = type1_account(mm, npages);
-	if (ret)
-		return ret;
-	type1_account(dma->mm, -npages);
-	mmdrop(dma->mm);
-	dma->mm = mm;
-	mmgrab(mm);
-	return 0;
+	return type1_move_charge(dma, type1_dma_charged(dma));
 }
 
 /**

@@ -976,18 +976,30 @@ TEST_F(domain, vaddr_new_owner)
 	close(to_child[1]);
 }
 
-/* Lose CAP_IPC_LOCK, so RLIMIT_MEMLOCK applies to this process. */
-static int drop_ipc_lock(void)
+/*
+ * Take CAP_IPC_LOCK out of this process's effective set (RLIMIT_MEMLOCK
+ * then applies to it) or put it back.
+ */
+static int ipc_lock_effective(bool on)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[2];
+	__u32 bit = 1u << (CAP_IPC_LOCK % 32);
 
 	if (syscall(SYS_capget, &hdr, data))
 		return -errno;
-	data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	if (on)
+		data[CAP_IPC_LOCK / 32].effective |= bit;
+	else
+		data[CAP_IPC_LOCK / 32].effective &= ~bit;
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+static int drop_ipc_lock(void)
+{
+	return ipc_lock_effective(false);
 }
 
 #define BUDGET	(8 * SZ_1M)
@@ -1294,6 +1306,73 @@ TEST_F(emulated, pins_within_memlock_limit)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		pin_budget_child(self->h.container, self->h.device, self->buf);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
+}
+
+/*
+ * In a child that maps without CAP_IPC_LOCK under a 16 KiB limit, then
+ * takes the capability back: device pins are still held to the limit
+ * it had when it mapped, and so are pins made from another process
+ * (a grandchild with the capability and no limit of its own), all
+ * charged to the child.  Exits 0 when so.
+ */
+static void pin_owner_child(int c, int device, char *buf)
+{
+	struct rlimit rl = { 4 * SZ_4K, 4 * SZ_4K }, none = {
+		RLIM_INFINITY, RLIM_INFINITY };
+	int status;
+	pid_t pid;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || drop_ipc_lock() ||
+	    map(c, buf, SZ_1M, SZ_1M, RW) || ipc_lock_effective(true))
+		_exit(2);
+	if (mock_pin(device, SZ_1M, 8, PIN_W) != -ENOMEM || vmlck_kb())
+		_exit(3);
+	if (mock_pin(device, SZ_1M, 3, PIN_W) != 3 || vmlck_kb() != 12)
+		_exit(4);
+	pid = fork();
+	if (!pid) {
+		if (setrlimit(RLIMIT_MEMLOCK, &none) || vmlck_kb())
+			_exit(5);
+		if (mock_pin(device, SZ_1M + 3 * SZ_4K, 2, PIN_W) != -ENOMEM)
+			_exit(6);
+		if (mock_pin(device, SZ_1M + 3 * SZ_4K, 1, PIN_W) != 1 ||
+		    vmlck_kb())
+			_exit(7);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || status)
+		_exit(8);
+	if (vmlck_kb() != 16)
+		_exit(9);
+	if (mock_unpin(device, SZ_1M, 4) || unmap(c, SZ_1M, SZ_1M, 0, NULL) ||
+	    vmlck_kb())
+		_exit(10);
+	_exit(0);
+}
+
+/*
+ * As in 6.1, the mapping process's limit and its capability at
+ * MAP_DMA time bound device pins, whoever makes them and whatever the
+ * mapping process can do by then.
+ */
+TEST_F(emulated, pins_bound_by_the_mapper)
+{
+	int status;
+	long pins;
+	pid_t pid;
+
+	if (variant->type == VFIO_TYPE1_IOMMU)
+		SKIP(return, "v1 does not pin");
+	pins = pinned_pages();
+	ASSERT_LE(0, pins);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		pin_owner_child(self->h.container, self->h.device, self->buf);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, status);
 	EXPECT_EQ(pins, pinned_pages());

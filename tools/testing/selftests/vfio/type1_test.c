@@ -1270,6 +1270,29 @@ TEST_F(emulated, pins_shared_across_mappings)
 }
 
 /*
+ * Run @child (container, device fd, the fixture's buffer) in a process
+ * of its own: it must exit 0, leaving nothing pinned.
+ */
+static void run_pin_child(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(emulated) *self,
+			  void (*child)(int c, int device, char *buf))
+{
+	long pins = pinned_pages();
+	int status;
+	pid_t pid;
+
+	ASSERT_LE(0, pins);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		child(self->h.container, self->h.device, self->buf);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
+}
+
+/*
  * In a child limited to 16 KiB of locked memory: a device may pin that
  * much of what the child mapped, and no more.  Exits 0 when so and
  * nothing stays charged.
@@ -1294,22 +1317,9 @@ static void pin_budget_child(int c, int device, char *buf)
 /* Device pins count against the mapping owner's RLIMIT_MEMLOCK. */
 TEST_F(emulated, pins_within_memlock_limit)
 {
-	int status;
-	long pins;
-	pid_t pid;
-
 	if (variant->type == VFIO_TYPE1_IOMMU)
 		SKIP(return, "v1 does not pin");
-	pins = pinned_pages();
-	ASSERT_LE(0, pins);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		pin_budget_child(self->h.container, self->h.device, self->buf);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, status);
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
+	run_pin_child(_metadata, self, pin_budget_child);
 }
 
 /*
@@ -1361,22 +1371,9 @@ static void pin_owner_child(int c, int device, char *buf)
  */
 TEST_F(emulated, pins_bound_by_the_mapper)
 {
-	int status;
-	long pins;
-	pid_t pid;
-
 	if (variant->type == VFIO_TYPE1_IOMMU)
 		SKIP(return, "v1 does not pin");
-	pins = pinned_pages();
-	ASSERT_LE(0, pins);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		pin_owner_child(self->h.container, self->h.device, self->buf);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, status);
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
+	run_pin_child(_metadata, self, pin_owner_child);
 }
 
 #define SZ_2M	(2 * SZ_1M)

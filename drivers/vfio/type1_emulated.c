@@ -58,8 +58,33 @@ static int type1_gup_run(struct type1_dma *dma, unsigned long idx, int n,
 }
 
 /*
+ * GUP @n pages of @dma from page @idx on into @pages from the address
+ * space of the caller, which is the mapping's: GUP-fast takes no mmap
+ * lock for pages already faulted in.  Anything short of all of them is
+ * redone under the lock, which tells the errno.
+ */
+static int type1_gup_run_fast(struct type1_dma *dma, unsigned long idx,
+			      int n, unsigned int gup, struct page **pages)
+{
+	unsigned long vaddr = dma->vaddr + (idx << PAGE_SHIFT);
+	long ret;
+
+	ret = pin_user_pages_fast(vaddr, n, gup, pages);
+	if (ret == n)
+		return 0;
+	if (ret > 0)
+		unpin_user_pages(pages, ret);
+	mmap_read_lock(dma->mm);
+	ret = type1_gup_run(dma, idx, n, gup, pages);
+	mmap_read_unlock(dma->mm);
+	return ret;
+}
+
+/*
  * GUP those of the @n pages of @dma from page @first on that devices do
- * not hold yet, one call per run of them, and mark them in @fresh.
+ * not hold yet, one call per run of them, and mark them in @fresh.  A
+ * device pinning from the mapping process's own context, as drivers
+ * called from its ioctls do, goes through GUP-fast.
  *
  * Return: 0, or a negative errno with none of them left pinned.
  */
@@ -68,12 +93,14 @@ static int type1_gup_missing(struct type1_dma *dma, unsigned long first,
 {
 	unsigned int gup = FOLL_LONGTERM |
 			   (dma->prot & IOMMU_WRITE ? FOLL_WRITE : 0);
+	bool fast = current->mm == dma->mm;
 	int i = 0, end, ret = 0;
 
 	bitmap_zero(fresh, n);
 	if (!mmget_not_zero(dma->mm))
 		return -ESRCH;
-	mmap_read_lock(dma->mm);
+	if (!fast)
+		mmap_read_lock(dma->mm);
 	while (i < n && !ret) {
 		if (xa_load(&dma->pins, first + i)) {
 			i++;
@@ -82,12 +109,18 @@ static int type1_gup_missing(struct type1_dma *dma, unsigned long first,
 		for (end = i + 1; end < n; end++)
 			if (xa_load(&dma->pins, first + end))
 				break;
-		ret = type1_gup_run(dma, first + i, end - i, gup, &pages[i]);
+		if (fast)
+			ret = type1_gup_run_fast(dma, first + i, end - i, gup,
+						 &pages[i]);
+		else
+			ret = type1_gup_run(dma, first + i, end - i, gup,
+					    &pages[i]);
 		if (!ret)
 			bitmap_set(fresh, i, end - i);
 		i = end;
 	}
-	mmap_read_unlock(dma->mm);
+	if (!fast)
+		mmap_read_unlock(dma->mm);
 	mmput(dma->mm);
 	if (ret)
 		for_each_set_bit(i, fresh, n)

@@ -176,16 +176,24 @@ static int open_container(const char *sysfs_dev, int *group_out)
 	return container;
 }
 
+/* MAP_DMA and UNMAP_DMA arguments for @size bytes at IOVA, read-write. */
+static void dma_args(size_t size, struct vfio_iommu_type1_dma_map *map,
+		     struct vfio_iommu_type1_dma_unmap *unmap)
+{
+	*map = (struct vfio_iommu_type1_dma_map) {
+		.argsz = sizeof(*map), .iova = IOVA, .size = size,
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	};
+	*unmap = (struct vfio_iommu_type1_dma_unmap) {
+		.argsz = sizeof(*unmap), .iova = IOVA, .size = size,
+	};
+}
+
 static int bench_one(int container, enum backing b, size_t mib)
 {
 	size_t size = mib << 20;
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map), .iova = IOVA, .size = size,
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-	};
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap), .iova = IOVA, .size = size,
-	};
+	struct vfio_iommu_type1_dma_unmap unmap;
+	struct vfio_iommu_type1_dma_map map;
 	double best_map = 1e18, best_unmap = 1e18, t0, t1, t2;
 	unsigned long runs;
 	char *buf;
@@ -197,6 +205,7 @@ static int bench_one(int container, enum backing b, size_t mib)
 		       backing_name[b], mib);
 		return 0;
 	}
+	dma_args(size, &map, &unmap);
 	map.vaddr = (uintptr_t)buf;
 	runs = count_runs(buf, size);
 	for (r = 0; r < REPS; r++) {
@@ -233,13 +242,8 @@ static int bench_pin(int container, int device, size_t mib,
 		     unsigned int per_call)
 {
 	size_t size = mib << 20;
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map), .iova = IOVA, .size = size,
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-	};
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap), .iova = IOVA, .size = size,
-	};
+	struct vfio_iommu_type1_dma_unmap unmap;
+	struct vfio_iommu_type1_dma_map map;
 	struct vfio_pin_bench run = {
 		.iova = IOVA, .npages = size / SZ_4K, .per_call = per_call,
 	};
@@ -249,6 +253,7 @@ static int bench_pin(int container, int device, size_t mib,
 
 	if (!buf)
 		return -1;
+	dma_args(size, &map, &unmap);
 	map.vaddr = (uintptr_t)buf;
 	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
 		perror("type1_bench: MAP_DMA for pinning");

@@ -1376,6 +1376,57 @@ TEST_F(emulated, pins_bound_by_the_mapper)
 	run_pin_child(_metadata, self, pin_owner_child);
 }
 
+/*
+ * A device pin that meets a hole or a read-only page in the mapped
+ * memory fails with -EFAULT and leaves nothing pinned or charged, from
+ * the mapping process (GUP-fast, redone under the mmap lock) as from
+ * another one (under the lock throughout); the pages before the fault
+ * still pin.
+ */
+TEST_F(emulated, pin_faults_leave_nothing)
+{
+	int c = self->h.container, dev = self->h.device, status;
+	long pins;
+	char *mem;
+	pid_t pid;
+
+	if (variant->type == VFIO_TYPE1_IOMMU)
+		SKIP(return, "v1 does not pin");
+	mem = mmap(NULL, 16 * SZ_4K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(0, map(c, mem, SZ_1M, 16 * SZ_4K, RW));
+	ASSERT_EQ(0, munmap(mem + 10 * SZ_4K, SZ_4K));
+	ASSERT_EQ(0, mprotect(mem + 12 * SZ_4K, SZ_4K, PROT_READ));
+	pins = pinned_pages();
+	ASSERT_LE(0, pins);
+
+	EXPECT_EQ(-EFAULT, mock_pin(dev, SZ_1M, 16, PIN_W));
+	/* The mapping is writable: even a read pin needs a writable page. */
+	EXPECT_EQ(-EFAULT, mock_pin(dev, SZ_1M + 11 * SZ_4K, 2, 0));
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(mock_pin(dev, SZ_1M, 16, PIN_W) == -EFAULT ? 0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+
+	EXPECT_EQ(10, mock_pin(dev, SZ_1M, 10, PIN_W));
+	EXPECT_EQ(self->base_kb + 40, vmlck_kb());
+	EXPECT_EQ(pins + 10, pinned_pages());
+	EXPECT_EQ(0, mock_unpin(dev, SZ_1M, 10));
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(0, unmap(c, SZ_1M, 16 * SZ_4K, 0, NULL));
+	munmap(mem, 16 * SZ_4K);
+}
+
 #define SZ_2M	(2 * SZ_1M)
 
 /* @size bytes of populated private hugetlb memory at @at (or anywhere). */

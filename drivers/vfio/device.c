@@ -482,8 +482,9 @@ void vfio_device_close(struct vfio_device *device)
 	mutex_unlock(&group->lock);
 
 	/*
-	 * Dropping the KVM reference may destroy the VM, which calls back
-	 * into vfio_file_set_kvm(): the group's lock must not be held.
+	 * Dropping the last KVM reference destroys the VM, with whatever
+	 * locks KVM's teardown takes; only the set's lock, which nothing in
+	 * KVM takes, is held across it.
 	 */
 	if (!device->open_count)
 		vfio_device_release_kvm(device);

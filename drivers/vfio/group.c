@@ -79,6 +79,7 @@ static struct vfio_group *vfio_group_create(struct iommu_group *iommu_group,
 	group->iommu_group = iommu_group;
 	refcount_set(&group->drivers, 1);
 	mutex_init(&group->lock);
+	spin_lock_init(&group->kvm_lock);
 	INIT_LIST_HEAD(&group->device_list);
 
 	ret = ida_alloc_max(&vfio_groups.minors, MINORMASK, GFP_KERNEL);
@@ -231,8 +232,10 @@ void vfio_group_put_for_device(struct vfio_device *device)
 	WARN_ON(!list_empty(&group->device_list));
 	if (group->container)
 		vfio_container_detach_group(group);
+	spin_lock(&group->kvm_lock);
 	iommu_group = group->iommu_group;
 	group->iommu_group = NULL;
+	spin_unlock(&group->kvm_lock);
 	mutex_unlock(&group->lock);
 	mutex_unlock(&vfio_groups.lock);
 
@@ -463,21 +466,24 @@ EXPORT_SYMBOL_GPL(vfio_file_is_group);
  * vfio_file_iommu_group - the IOMMU group behind a VFIO group file
  * @file: a VFIO group file
  *
- * Only meaningful while the caller holds @file.
+ * kvm.ko's SPAPR TCE support keeps the IOMMU group for as long as the group
+ * is added to its KVM-VFIO device, and calls this with kvm->lock held.
  *
- * Return: the IOMMU group, or NULL if @file is not a live VFIO group.
+ * Return: the IOMMU group with a reference the caller drops with
+ * iommu_group_put(), or NULL if @file is not a live VFIO group.
  */
 struct iommu_group *vfio_file_iommu_group(struct file *file)
 {
 	struct vfio_group *group = vfio_group_from_file(file);
-	struct iommu_group *iommu_group;
+	struct iommu_group *iommu_group = NULL;
 
 	if (!group)
 		return NULL;
 
-	mutex_lock(&group->lock);
-	iommu_group = group->iommu_group;
-	mutex_unlock(&group->lock);
+	spin_lock(&group->kvm_lock);
+	if (group->iommu_group)
+		iommu_group = iommu_group_ref_get(group->iommu_group);
+	spin_unlock(&group->kvm_lock);
 	return iommu_group;
 }
 EXPORT_SYMBOL_GPL(vfio_file_iommu_group);

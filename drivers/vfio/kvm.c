@@ -18,26 +18,44 @@
 
 #include "vfio.h"
 
+/*
+ * The group's KVM with a reference taken, or NULL.  group->kvm_lock keeps
+ * kvm.ko from clearing the association, and so from freeing the VM, while
+ * the reference is taken; kvm_get_kvm_safe() fails for a VM whose last
+ * reference is already gone.
+ */
+static struct kvm *vfio_group_get_kvm(struct vfio_group *group,
+				      bool (*get)(struct kvm *kvm))
+{
+	struct kvm *kvm;
+
+	spin_lock(&group->kvm_lock);
+	kvm = group->kvm;
+	if (kvm && !get(kvm))
+		kvm = NULL;
+	spin_unlock(&group->kvm_lock);
+	return kvm;
+}
+
 /**
  * vfio_device_capture_kvm - take the group's KVM for a device being opened
- * @device: a device in its first open, its set's and group's locks held
+ * @device: a device in its first open, its set's lock held
  *
  * Leaves device->kvm NULL when the group has no KVM, or when the VM is
  * already on its way out.
  */
 void vfio_device_capture_kvm(struct vfio_device *device)
 {
-	struct kvm *kvm = device->group->kvm;
 	void (*put)(struct kvm *kvm);
 	bool (*get)(struct kvm *kvm);
-	bool taken;
+	struct kvm *kvm;
 
 	lockdep_assert_held(&device->dev_set->lock);
-	lockdep_assert_held(&device->group->lock);
 
-	if (!kvm || WARN_ON(device->kvm))
+	if (WARN_ON(device->kvm) || !READ_ONCE(device->group->kvm))
 		return;
 
+	/* kvm.ko stays loaded while a group has one of its VMs. */
 	get = symbol_get(kvm_get_kvm_safe);
 	if (!get)
 		return;
@@ -47,9 +65,9 @@ void vfio_device_capture_kvm(struct vfio_device *device)
 		return;
 	}
 
-	taken = get(kvm);
+	kvm = vfio_group_get_kvm(device->group, get);
 	symbol_put(kvm_get_kvm_safe);
-	if (!taken) {
+	if (!kvm) {
 		symbol_put(kvm_put_kvm);
 		return;
 	}
@@ -86,8 +104,11 @@ void vfio_device_release_kvm(struct vfio_device *device)
  * @kvm: the VM, or NULL to end the association
  *
  * Called by kvm.ko's KVM-VFIO device when userspace adds the group to it
- * and when the group or the device goes away.  Devices opened afterwards
- * capture @kvm; devices already open keep what they captured.
+ * and when the group or the device goes away, the latter with kvm->lock
+ * held: only the group's kvm_lock is taken here, never its lock, which is
+ * held around drivers' open_device and close_device, where drivers take
+ * kvm->lock.  Devices opened afterwards capture @kvm; devices already open
+ * keep what they captured.
  */
 void vfio_file_set_kvm(struct file *file, struct kvm *kvm)
 {
@@ -96,8 +117,8 @@ void vfio_file_set_kvm(struct file *file, struct kvm *kvm)
 	if (!group)
 		return;
 
-	mutex_lock(&group->lock);
-	group->kvm = kvm;
-	mutex_unlock(&group->lock);
+	spin_lock(&group->kvm_lock);
+	WRITE_ONCE(group->kvm, kvm);
+	spin_unlock(&group->kvm_lock);
 }
 EXPORT_SYMBOL_GPL(vfio_file_set_kvm);

@@ -18,6 +18,16 @@
  *   vfio_container.lock -> backend registry lock (choosing a backend)
  *
  * and the device set registry lock nests with nothing.
+ *
+ * kvm.ko calls vfio_file_set_kvm() and vfio_file_iommu_group() with
+ * kvm->lock held (releasing its KVM-VFIO device), while drivers take
+ * kvm->lock in open_device and close_device, under vfio_group.lock (vfio-ap,
+ * s390 zPCI).  So what those calls touch has a lock of its own, innermost:
+ *
+ *   vfio_group.lock -> kvm->lock -> vfio_group.kvm_lock
+ *
+ * Documentation/driver-api/vfio/core.rst has the whole order, with the
+ * locks of type1 and of the rest of the kernel.
  */
 #ifndef __VFIO_VFIO_H
 #define __VFIO_VFIO_H
@@ -28,6 +38,7 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/vfio.h>
 
 #include "vfio_iommu_backend.h"
@@ -41,7 +52,8 @@ struct vfio_container;
  * @cdev: character device behind @dev
  * @type: how the group's devices reach memory
  * @iommu_group: the IOMMU group this VFIO group stands for; set until the
- *               last device unregisters, then NULL (under @lock)
+ *               last device unregisters, then NULL (under @lock and
+ *               @kvm_lock)
  * @drivers: registered devices; the group leaves the registry at zero
  * @registry_node: entry in the group registry (group.c)
  * @lock: protects the members below and serialises the group's ioctls
@@ -52,6 +64,8 @@ struct vfio_container;
  * @container_users: 1 for the attachment itself plus 1 per open device
  *                   file; the group cannot leave its container while any
  *                   device file is open
+ * @kvm_lock: protects @kvm, and @iommu_group for vfio_file_iommu_group():
+ *            what kvm.ko reads and writes while it holds kvm->lock
  * @kvm: the KVM that kvm.ko's KVM-VFIO device associated with the group;
  *       not referenced (kvm.ko clears it before the KVM goes away), devices
  *       take their own reference when they capture it
@@ -70,6 +84,8 @@ struct vfio_group {
 	struct vfio_container *container;
 	struct list_head container_node;
 	unsigned int container_users;
+
+	spinlock_t kvm_lock;	/* see the kernel-doc above */
 	struct kvm *kvm;
 };
 

@@ -12,6 +12,7 @@
 #include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/interval_tree.h>
+#include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -33,6 +34,7 @@
 #define VFIO_MOCK_NEEDS_KVM	BIT(0)
 #define VFIO_MOCK_DMA_UNMAP	BIT(1)
 #define VFIO_MOCK_DMA_LOG	BIT(2)
+#define VFIO_MOCK_KVM_LOCK	BIT(3)
 
 /* The mock reports every third page of its logged ranges as dirty. */
 #define VFIO_MOCK_DIRTY_STRIDE	3
@@ -52,7 +54,7 @@ struct vfio_mock_config {
 /**
  * struct vfio_mock - one mock device
  * @vdev: the VFIO device
- * @flags: VFIO_MOCK_NEEDS_KVM, VFIO_MOCK_DMA_UNMAP
+ * @flags: VFIO_MOCK_NEEDS_KVM, VFIO_MOCK_DMA_UNMAP, ...
  * @busy: the open/close "in progress" counter this device shares with its
  *        set, to detect callbacks the set lock failed to serialise
  * @own_busy: @busy for a device that has a set of its own
@@ -150,11 +152,27 @@ static void vfio_mock_unpin_range(struct vfio_mock *mock, unsigned long first,
 	}
 }
 
+/*
+ * vfio-ap and s390 zPCI register with their VM at open and unregister at
+ * close under kvm->lock: "kvmlock" devices take it there too, so that the
+ * tests see the core's locks nest with it as they do for those drivers.
+ */
+static void vfio_mock_touch_kvm(struct vfio_mock *mock)
+{
+	struct kvm *kvm = mock->vdev.kvm;
+
+	if (!(mock->flags & VFIO_MOCK_KVM_LOCK) || !kvm)
+		return;
+	mutex_lock(&kvm->lock);
+	mutex_unlock(&kvm->lock);
+}
+
 static int vfio_mock_open_device(struct vfio_device *vdev)
 {
 	struct vfio_mock *mock = to_mock(vdev);
 	int ret = 0;
 
+	vfio_mock_touch_kvm(mock);
 	vfio_mock_enter_callback(mock);
 	mutex_lock(&mock->lock);
 	mock->opens++;
@@ -172,6 +190,7 @@ static void vfio_mock_close_device(struct vfio_device *vdev)
 {
 	struct vfio_mock *mock = to_mock(vdev);
 
+	vfio_mock_touch_kvm(mock);
 	vfio_mock_enter_callback(mock);
 	mutex_lock(&mock->lock);
 	vfio_mock_unpin_range(mock, 0, ULONG_MAX);
@@ -686,6 +705,8 @@ static int vfio_mock_parse_flags(char *flags, unsigned int *out)
 			*out |= VFIO_MOCK_DMA_UNMAP;
 		else if (!strcmp(flag, "log"))
 			*out |= VFIO_MOCK_DMA_LOG;
+		else if (!strcmp(flag, "kvmlock"))
+			*out |= VFIO_MOCK_KVM_LOCK;
 		else
 			return -EINVAL;
 	}

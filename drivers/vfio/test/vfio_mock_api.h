@@ -18,6 +18,8 @@
  *   kvm      open_device fails with -EPERM unless a KVM was captured
  *   unmap    the device has a dma_unmap callback, which unpins what the
  *            device pinned in the range (so the backend registers it)
+ *   kvmlock  open_device and close_device take the captured KVM's
+ *            kvm->lock, as vfio-ap and s390 zPCI do
  *   log      the device has dirty-logging callbacks (log_ops): it records
  *            the ranges of DMA_LOGGING_START and reports every third page
  *            of them (page index divisible by 3) dirty in each REPORT

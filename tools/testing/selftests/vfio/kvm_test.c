@@ -6,6 +6,7 @@
  * to the association meanwhile.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <linux/kvm.h>
 
 #include "../kselftest_harness.h"
@@ -92,6 +93,11 @@ FIXTURE_VARIANT_ADD(kvm, plain) {
 
 FIXTURE_VARIANT_ADD(kvm, needs_kvm) {
 	.flags = "kvm",
+};
+
+/* Takes kvm->lock at open and close, as vfio-ap and s390 zPCI do. */
+FIXTURE_VARIANT_ADD(kvm, takes_kvm_lock) {
+	.flags = "kvmlock",
 };
 
 /*
@@ -284,6 +290,61 @@ TEST_F(kvm, group_released_by_vm)
 	EXPECT_EQ(0, vfio_mock_iommu_stat("instances"));
 	self->h.group = vfio_open_group(group_nr);
 	EXPECT_LE(0, self->h.group);
+}
+
+struct opener {
+	int group;
+	int rounds;
+	int failures;
+};
+
+static void *open_and_close(void *arg)
+{
+	struct opener *o = arg;
+	int i, fd;
+
+	for (i = 0; i < o->rounds; i++) {
+		fd = open_mock_device(o->group);
+		if (fd < 0)
+			o->failures++;
+		else
+			close(fd);
+	}
+	return NULL;
+}
+
+/*
+ * kvm.ko releases a KVM-VFIO device with kvm->lock held and ends the
+ * group's association from there, while the device's first open and last
+ * close run the driver's callbacks, which may take kvm->lock, under the
+ * group's lock.  Both at once must neither deadlock nor, under lockdep,
+ * look as if they could.
+ */
+TEST_F(kvm, open_races_kvm_device_release)
+{
+	struct opener o = { .group = self->h.group, .rounds = 400 };
+	pthread_t thread;
+	int i;
+
+	SKIP_WITHOUT_KVM();
+	/* The device fd of vm1 is the one this test creates and releases. */
+	close(self->vm1.vfio_dev);
+	self->vm1.vfio_dev = -1;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, open_and_close, &o));
+	for (i = 0; i < o.rounds; i++) {
+		struct kvm_create_device cd = { .type = KVM_DEV_TYPE_VFIO };
+
+		ASSERT_EQ(0, vfio_ioctl(self->vm1.fd, KVM_CREATE_DEVICE, &cd));
+		self->vm1.vfio_dev = cd.fd;
+		ASSERT_EQ(0, vm_group(&self->vm1, self->h.group, true));
+		close(self->vm1.vfio_dev);
+		self->vm1.vfio_dev = -1;
+	}
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	/* Without a VM the "kvm" variant may refuse; the others never do. */
+	if (strcmp(variant->flags, "kvm"))
+		EXPECT_EQ(0, o.failures);
+	EXPECT_EQ(0, vfio_mock_stat(DEV, "kvm"));
 }
 
 TEST_HARNESS_MAIN

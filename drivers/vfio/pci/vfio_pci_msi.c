@@ -35,23 +35,53 @@ static bool msi_active(struct vfio_pci_core_device *vdev, unsigned int index)
  * Posting vectors straight to a vCPU needs the IRQ bypass manager, which a
  * kernel without KVM interrupt posting (s390's) may not have; the eventfd
  * path works without it.
+ *
+ * The manager takes one producer per token (the eventfd), but vectors may
+ * share an eventfd: only the first to register gets bypass.  A vector's
+ * token is set only while it is registered, because unregistering looks
+ * producers up by token: a vector that never got in would otherwise take
+ * the other vector's registration apart.
  */
 static void msi_bypass_add(struct vfio_pci_core_device *vdev, int vec)
 {
-	struct vfio_pci_irq_ctx *ctx = &vdev->ctx[vec];
+	struct irq_bypass_producer *producer = &vdev->ctx[vec].producer;
+	int ret;
 
 	if (!IS_ENABLED(CONFIG_IRQ_BYPASS_MANAGER))
 		return;
-	ctx->producer.token = ctx->trigger;
-	ctx->producer.irq = pci_irq_vector(vdev->pdev, vec);
-	if (irq_bypass_register_producer(&ctx->producer))
-		pci_dbg(vdev->pdev, "no IRQ bypass for vector %d\n", vec);
+	producer->token = vdev->ctx[vec].trigger;
+	producer->irq = pci_irq_vector(vdev->pdev, vec);
+	ret = irq_bypass_register_producer(producer);
+	if (ret) {
+		producer->token = NULL;
+		pci_dbg(vdev->pdev, "no IRQ bypass for vector %d: %d\n",
+			vec, ret);
+	}
 }
 
 static void msi_bypass_del(struct vfio_pci_irq_ctx *ctx)
 {
-	if (IS_ENABLED(CONFIG_IRQ_BYPASS_MANAGER))
-		irq_bypass_unregister_producer(&ctx->producer);
+	if (!IS_ENABLED(CONFIG_IRQ_BYPASS_MANAGER) || !ctx->producer.token)
+		return;
+	irq_bypass_unregister_producer(&ctx->producer);
+	ctx->producer.token = NULL;
+}
+
+/*
+ * Offer every vector that has an eventfd but no bypass yet: after a swap,
+ * or once the vector that held a shared eventfd's registration let go of
+ * it, the eventfd is free for another vector.
+ */
+static void msi_bypass_refresh(struct vfio_pci_core_device *vdev)
+{
+	int vec;
+
+	for (vec = 0; vec < vdev->num_ctx; vec++) {
+		struct vfio_pci_irq_ctx *ctx = &vdev->ctx[vec];
+
+		if (ctx->trigger && !ctx->producer.token)
+			msi_bypass_add(vdev, vec);
+	}
 }
 
 /* Detach the eventfd of vector @vec, if any. */
@@ -97,7 +127,6 @@ static int msi_vector_attach(struct vfio_pci_core_device *vdev, int vec,
 	if (ret)
 		goto err_trigger;
 	ctx->trigger = trigger;
-	msi_bypass_add(vdev, vec);
 	return 0;
 
 err_trigger:
@@ -206,6 +235,7 @@ static int msi_set_block(struct vfio_pci_core_device *vdev, u32 start,
 		while (i--)
 			msi_vector_release(vdev, start + i);
 	}
+	msi_bypass_refresh(vdev);
 	return ret;
 }
 

@@ -15,6 +15,7 @@
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
 #include <linux/irqbypass.h>
+#include <linux/msi.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 
@@ -88,15 +89,39 @@ static void msi_bypass_refresh(struct vfio_pci_core_device *vdev)
 static void msi_vector_release(struct vfio_pci_core_device *vdev, int vec)
 {
 	struct vfio_pci_irq_ctx *ctx = &vdev->ctx[vec];
+	u16 cmd;
 
 	if (!ctx->trigger)
 		return;
 	msi_bypass_del(ctx);
+	/*
+	 * Shutting the IRQ down masks the vector and clears its message: for
+	 * MSI-X, writes to the table, which must not meet a BAR userspace
+	 * turned decode off for.
+	 */
+	cmd = vfio_pci_memory_lock_and_enable(vdev);
 	free_irq(pci_irq_vector(vdev->pdev, vec), ctx->trigger);
+	vfio_pci_memory_unlock_and_restore(vdev, cmd);
 	eventfd_ctx_put(ctx->trigger);
 	ctx->trigger = NULL;
 	kfree(ctx->name);
 	ctx->name = NULL;
+}
+
+/*
+ * Not every irqdomain writes a vector's MSI-X entry when the vector is
+ * requested: x86's, which reserves vectors at allocation, activates them
+ * then; others write the message at allocation and after a free_irq()
+ * only.  Meanwhile the entry sits in a BAR userspace can map and write, and
+ * that a reset behind the host's back clears: put the message back before
+ * the vector is unmasked, or it would fire at whatever the entry holds.
+ */
+static void msix_entry_restore(int irq)
+{
+	struct msi_msg msg;
+
+	get_cached_msi_msg(irq, &msg);
+	pci_write_msi_msg(irq, &msg);
 }
 
 static int msi_vector_attach(struct vfio_pci_core_device *vdev, int vec,
@@ -122,6 +147,8 @@ static int msi_vector_attach(struct vfio_pci_core_device *vdev, int vec,
 
 	/* Unmasking the vector writes the MSI-X table: decode must be on. */
 	cmd = vfio_pci_memory_lock_and_enable(vdev);
+	if (msix)
+		msix_entry_restore(irq);
 	ret = request_irq(irq, msi_handler, 0, ctx->name, trigger);
 	vfio_pci_memory_unlock_and_restore(vdev, cmd);
 	if (ret)

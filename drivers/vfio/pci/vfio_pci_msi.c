@@ -195,12 +195,15 @@ static int msi_enable(struct vfio_pci_core_device *vdev, int nvec, bool msix)
 
 	cmd = vfio_pci_memory_lock_and_enable(vdev);
 	ret = pci_alloc_irq_vectors(vdev->pdev, 1, nvec, type);
-	if (ret > 0 && ret < nvec) {
+	/*
+	 * Short of vectors (multi-MSI without interrupt remapping, say): give
+	 * them back, and tell userspace how many it can have, so it can ask
+	 * again for that many (QEMU does).
+	 */
+	if (ret > 0 && ret < nvec)
 		pci_free_irq_vectors(vdev->pdev);
-		ret = -ENOSPC;
-	}
 	vfio_pci_memory_unlock_and_restore(vdev, cmd);
-	if (ret < 0) {
+	if (ret < nvec) {
 		kfree(ctx);
 		return ret;
 	}
@@ -298,7 +301,9 @@ static int msi_set_eventfds(struct vfio_pci_core_device *vdev,
  * Only triggers exist for message interrupts: masking them is the
  * device's business (MSI-X vector control, MSI mask bits).
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or a negative errno; or, when enabling the index finds fewer
+ * vectors than @start + @count, how many there are (a positive number,
+ * and the index stays disabled).
  */
 int vfio_pci_msi_set(struct vfio_pci_core_device *vdev, unsigned int index,
 		     unsigned int action, u32 start, u32 count, u32 flags,

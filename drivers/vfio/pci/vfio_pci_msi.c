@@ -182,37 +182,73 @@ static void msi_shadow_qsize(struct vfio_pci_core_device *vdev, int nvec)
 	vfio_pci_vcfg_put(vdev, pos, 2, flags);
 }
 
+static unsigned int msi_index(bool msix)
+{
+	return msix ? VFIO_PCI_MSIX_IRQ_INDEX : VFIO_PCI_MSI_IRQ_INDEX;
+}
+
+/*
+ * Give every vector back to the host.  It masks the MSI-X entries on the
+ * way, so decode must be on; and it turns INTx back on, which a function
+ * offered to userspace without INTx must not have.
+ */
+static void msi_vectors_put(struct vfio_pci_core_device *vdev)
+{
+	u16 cmd = vfio_pci_memory_lock_and_enable(vdev);
+
+	pci_free_irq_vectors(vdev->pdev);
+	vfio_pci_memory_unlock_and_restore(vdev, cmd);
+	if (vdev->nointx)
+		pci_intx(vdev->pdev, 0);
+}
+
+/*
+ * Have the host allocate exactly @nvec vectors; allocating programs the
+ * MSI-X table.  Returns @nvec, a negative errno, or, short of vectors
+ * (multi-MSI without interrupt remapping, say), how many the host could
+ * give: those are given back, and userspace learns how many it can ask
+ * for (QEMU asks again with that many).
+ */
+static int msi_vectors_get(struct vfio_pci_core_device *vdev, int nvec,
+			   bool msix)
+{
+	u16 cmd;
+	int got;
+
+	cmd = vfio_pci_memory_lock_and_enable(vdev);
+	got = pci_alloc_irq_vectors(vdev->pdev, 1, nvec,
+				    msix ? PCI_IRQ_MSIX : PCI_IRQ_MSI);
+	vfio_pci_memory_unlock_and_restore(vdev, cmd);
+	if (got > 0 && got < nvec)
+		msi_vectors_put(vdev);
+	return got;
+}
+
+/* Record @nvec vectors in @ctx as userspace's MSI or MSI-X; 0: none. */
+static void msi_index_set(struct vfio_pci_core_device *vdev, bool msix,
+			  struct vfio_pci_irq_ctx *ctx, int nvec)
+{
+	vdev->ctx = ctx;
+	vdev->num_ctx = nvec;
+	vdev->irq_type = nvec ? msi_index(msix) : VFIO_PCI_NUM_IRQS;
+	if (!msix)
+		msi_shadow_qsize(vdev, nvec);
+}
+
 static int msi_enable(struct vfio_pci_core_device *vdev, int nvec, bool msix)
 {
-	unsigned int type = msix ? PCI_IRQ_MSIX : PCI_IRQ_MSI;
 	struct vfio_pci_irq_ctx *ctx;
-	u16 cmd;
-	int ret;
+	int got;
 
 	ctx = kcalloc(nvec, sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
-
-	cmd = vfio_pci_memory_lock_and_enable(vdev);
-	ret = pci_alloc_irq_vectors(vdev->pdev, 1, nvec, type);
-	/*
-	 * Short of vectors (multi-MSI without interrupt remapping, say): give
-	 * them back, and tell userspace how many it can have, so it can ask
-	 * again for that many (QEMU does).
-	 */
-	if (ret > 0 && ret < nvec)
-		pci_free_irq_vectors(vdev->pdev);
-	vfio_pci_memory_unlock_and_restore(vdev, cmd);
-	if (ret < nvec) {
+	got = msi_vectors_get(vdev, nvec, msix);
+	if (got != nvec) {
 		kfree(ctx);
-		return ret;
+		return got;
 	}
-
-	vdev->ctx = ctx;
-	vdev->num_ctx = nvec;
-	vdev->irq_type = msix ? VFIO_PCI_MSIX_IRQ_INDEX : VFIO_PCI_MSI_IRQ_INDEX;
-	if (!msix)
-		msi_shadow_qsize(vdev, nvec);
+	msi_index_set(vdev, msix, ctx, nvec);
 	return 0;
 }
 
@@ -223,34 +259,25 @@ static int msi_enable(struct vfio_pci_core_device *vdev, int nvec, bool msix)
  */
 void vfio_pci_msi_disable(struct vfio_pci_core_device *vdev, bool msix)
 {
-	unsigned int index = msix ? VFIO_PCI_MSIX_IRQ_INDEX :
-				    VFIO_PCI_MSI_IRQ_INDEX;
-	u16 cmd;
+	struct vfio_pci_irq_ctx *ctx = vdev->ctx;
 	int vec;
 
 	lockdep_assert_held(&vdev->igate);
-	if (!msi_active(vdev, index))
+	if (!msi_active(vdev, msi_index(msix)))
 		return;
 
-	for (vec = 0; vec < vdev->num_ctx; vec++)
+	/* The reverse of msi_enable() and the attaches that followed it. */
+	for (vec = vdev->num_ctx - 1; vec >= 0; vec--)
 		msi_vector_release(vdev, vec);
-	cmd = vfio_pci_memory_lock_and_enable(vdev);
-	pci_free_irq_vectors(vdev->pdev);
-	vfio_pci_memory_unlock_and_restore(vdev, cmd);
-
-	/* Keep INTx quiet if userspace was told there is none. */
-	if (vdev->nointx)
-		pci_intx(vdev->pdev, 0);
-	if (!msix)
-		msi_shadow_qsize(vdev, 0);
-
-	kfree(vdev->ctx);
-	vdev->ctx = NULL;
-	vdev->num_ctx = 0;
-	vdev->irq_type = VFIO_PCI_NUM_IRQS;
+	msi_index_set(vdev, msix, NULL, 0);
+	kfree(ctx);
+	msi_vectors_put(vdev);
 }
 
-/* Set the eventfds of vectors @start..@start+@count-1; all or nothing. */
+/*
+ * Set the eventfds of vectors @start..@start+@count-1 (-1: none).  On
+ * failure, the vectors up to the one that failed are left without any.
+ */
 static int msi_set_block(struct vfio_pci_core_device *vdev, u32 start,
 			 u32 count, s32 *fds, bool msix)
 {

@@ -3,7 +3,15 @@
  * vfio-pci interrupts: GET_IRQ_INFO, SET_IRQS validation with the exact
  * errnos, MSI-X and INTx eventfds (loopback triggers, masking), the
  * ERR and REQ indexes.  NVMe (MSI-X) and e1000 (INTx, MSI).
+ *
+ * MSI-X vectors sharing an eventfd, with KVM's irqfd as the bypass
+ * consumer when there is KVM; the MSI-X table seen through the BAR mmap
+ * while userspace turns memory decode off and while it clobbers an entry;
+ * a real NVMe completion raising a repaired vector.
  */
+#include <endian.h>
+#include <linux/kvm.h>
+
 #include "../kselftest_harness.h"
 #include "pci_test_util.h"
 
@@ -271,6 +279,398 @@ TEST_F(irq, req_and_err)
 					VFIO_IRQ_SET_ACTION_UNMASK, 0, 1,
 					NULL, 0));
 	close(efd);
+}
+
+/* The function's MSI-X table, mapped through its BAR. */
+struct msix_map {
+	void *bar;
+	size_t bar_size;
+	volatile unsigned int *table;	/* entry i, dword j: table[4 * i + j] */
+	int nvec;
+};
+
+/* 0, or -ENOENT without MSI-X in a BAR that can be mapped. */
+static int msix_map(int device, struct msix_map *m)
+{
+	unsigned char pos = pci_cfg_read8(device, PCI_CAPABILITY_LIST);
+	struct vfio_region_info info;
+	unsigned int table;
+	int guard;
+
+	memset(m, 0, sizeof(*m));
+	for (guard = 0; pos && guard < 48; guard++) {
+		if (pci_cfg_read8(device, pos) == PCI_CAP_ID_MSIX)
+			break;
+		pos = pci_cfg_read8(device, pos + 1);
+	}
+	if (!pos || guard == 48)
+		return -ENOENT;
+	m->nvec = (le16toh(pci_cfg_read16(device, pos + PCI_MSIX_FLAGS)) &
+		   PCI_MSIX_FLAGS_QSIZE) + 1;
+	table = le32toh(pci_cfg_read32(device, pos + PCI_MSIX_TABLE));
+	if (pci_region_info(device, table & PCI_MSIX_TABLE_BIR, &info,
+			    sizeof(info)) ||
+	    !(info.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return -ENOENT;
+	m->bar = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      device, info.offset);
+	if (m->bar == MAP_FAILED) {
+		m->bar = NULL;
+		return -ENOENT;
+	}
+	m->bar_size = info.size;
+	m->table = (volatile unsigned int *)((char *)m->bar +
+					     (table & PCI_MSIX_TABLE_OFFSET));
+	return 0;
+}
+
+static void msix_unmap(struct msix_map *m)
+{
+	if (m->bar)
+		munmap(m->bar, m->bar_size);
+	m->bar = NULL;
+}
+
+static unsigned int msix_entry(struct msix_map *m, int vec, int dword)
+{
+	return le32toh(m->table[4 * vec + dword]);
+}
+
+static bool msix_masked(struct msix_map *m, int vec)
+{
+	return msix_entry(m, vec, PCI_MSIX_ENTRY_VECTOR_CTRL / 4) &
+	       PCI_MSIX_ENTRY_CTRL_MASKBIT;
+}
+
+/* Set or clear bits of the command register through config space. */
+static int command_set(int device, unsigned short bits, bool on)
+{
+	unsigned short cmd = le16toh(pci_cfg_read16(device, PCI_COMMAND));
+
+	cmd = on ? cmd | bits : cmd & ~bits;
+	cmd = htole16(cmd);
+	return pci_cfg_write(device, PCI_COMMAND, &cmd, 2) == 2 ? 0 : -EIO;
+}
+
+static bool memory_on(int device)
+{
+	return le16toh(pci_cfg_read16(device, PCI_COMMAND)) &
+	       PCI_COMMAND_MEMORY;
+}
+
+/*
+ * Detaching a vector masks its MSI-X table entry, which the host does
+ * through the BAR: with decode turned off by userspace the write would be
+ * lost and the vector left unmasked, free to fire at an interrupt entry
+ * nobody owns any more.
+ */
+TEST_F(irq, msix_detach_with_decode_off)
+{
+	int efd[2] = { eventfd(0, EFD_FLAGS), eventfd(0, EFD_FLAGS) };
+	int dev = self->h.device, none = -1;
+	struct msix_map m;
+
+	PCI_NEED_DEVICE();
+	if (msix_map(dev, &m) || m.nvec < 2)
+		SKIP(return, "no mappable MSI-X table with 2 vectors");
+
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  0, 2, efd, 8));
+	ASSERT_EQ(0, command_set(dev, PCI_COMMAND_MEMORY, true));
+	EXPECT_FALSE(msix_masked(&m, 0));
+	EXPECT_FALSE(msix_masked(&m, 1));
+
+	ASSERT_EQ(0, command_set(dev, PCI_COMMAND_MEMORY, false));
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  0, 1, &none, 4));
+	/* Userspace's setting is left as it was. */
+	EXPECT_FALSE(memory_on(dev));
+	ASSERT_EQ(0, command_set(dev, PCI_COMMAND_MEMORY, true));
+	EXPECT_TRUE(msix_masked(&m, 0));
+	EXPECT_FALSE(msix_masked(&m, 1));
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_NONE,
+				  0, 2, NULL, 0));
+	EXPECT_EQ(0, pci_eventfd_wait(efd[0], 100));
+	EXPECT_EQ(1, pci_eventfd_wait(efd[1], 1000));
+
+	/* Turning MSI-X off with decode off works too. */
+	ASSERT_EQ(0, command_set(dev, PCI_COMMAND_MEMORY, false));
+	EXPECT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_NONE,
+				  0, 0, NULL, 0));
+	EXPECT_FALSE(memory_on(dev));
+	ASSERT_EQ(0, command_set(dev, PCI_COMMAND_MEMORY, true));
+	EXPECT_TRUE(msix_masked(&m, 0));
+	EXPECT_TRUE(msix_masked(&m, 1));
+
+	msix_unmap(&m);
+	close(efd[0]);
+	close(efd[1]);
+}
+
+#define NVME_CC		0x14
+#define NVME_CSTS	0x1c
+#define NVME_AQA	0x24
+#define NVME_ASQ	0x28
+#define NVME_ACQ	0x30
+#define NVME_IOVA	0x100000ULL
+#define NVME_PAGE	4096
+
+static void nvme_wr32(struct msix_map *m, int reg, unsigned int val)
+{
+	*(volatile unsigned int *)((char *)m->bar + reg) = htole32(val);
+}
+
+static int nvme_ready(struct msix_map *m, unsigned int want)
+{
+	volatile unsigned int *csts = (void *)((char *)m->bar + NVME_CSTS);
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		if ((le32toh(*csts) & 1) == want)
+			return 0;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * Bring up the admin queues in @mem (three pages: submissions,
+ * completions, data) and submit Identify Controller: its completion raises
+ * MSI-X vector 0.  Returns 0 or -errno.
+ */
+static int nvme_identify(struct pci_handle *h, struct msix_map *m, void *mem)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (unsigned long)mem,
+		.iova = NVME_IOVA,
+		.size = 3 * NVME_PAGE,
+	};
+	unsigned int *sqe = mem;
+	int ret;
+
+	ret = vfio_ioctl(h->container, VFIO_IOMMU_MAP_DMA, &map);
+	if (ret)
+		return ret;
+	nvme_wr32(m, NVME_CC, 0);
+	ret = nvme_ready(m, 0);
+	if (ret)
+		return ret;
+	nvme_wr32(m, NVME_AQA, 1 << 16 | 1);
+	nvme_wr32(m, NVME_ASQ, (unsigned int)NVME_IOVA);
+	nvme_wr32(m, NVME_ASQ + 4, 0);
+	nvme_wr32(m, NVME_ACQ, (unsigned int)NVME_IOVA + NVME_PAGE);
+	nvme_wr32(m, NVME_ACQ + 4, 0);
+	/* Enabled, 64-byte submissions, 16-byte completions. */
+	nvme_wr32(m, NVME_CC, 1 | 6 << 16 | 4 << 20);
+	ret = nvme_ready(m, 1);
+	if (ret)
+		return ret;
+	/* Identify (opcode 6), command id 1, CNS 1 (controller), PRP1. */
+	memset(sqe, 0, 64);
+	sqe[0] = htole32(0x06 | 1 << 16);
+	sqe[6] = htole32((unsigned int)NVME_IOVA + 2 * NVME_PAGE);
+	sqe[10] = htole32(1);
+	__sync_synchronize();
+	nvme_wr32(m, 0x1000, 1);	/* admin submission tail doorbell */
+	return 0;
+}
+
+/*
+ * The table is in a BAR userspace maps: an entry clobbered before its
+ * vector is first attached must be written again on attach, or the
+ * device's message goes to the clobbered address.  An NVMe completion
+ * shows the vector working.  (x86's irqdomain rewrites the entry when the
+ * vector is requested anyway; vfio-pci does it on every platform.)
+ */
+TEST_F(irq, msix_entry_restored_on_attach)
+{
+	int efd[2] = { eventfd(0, EFD_FLAGS), eventfd(0, EFD_FLAGS) };
+	int dev = self->h.device, i;
+	unsigned int saved[3];
+	struct msix_map m;
+	void *mem;
+
+	PCI_NEED_DEVICE();
+	if (msix_map(dev, &m) || m.nvec < 2)
+		SKIP(return, "no mappable MSI-X table with 2 vectors");
+
+	/* Two vectors, only vector 1 attached. */
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  1, 1, &efd[1], 4));
+	ASSERT_EQ(0, command_set(dev, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
+				 true));
+	for (i = 0; i < 3; i++)
+		saved[i] = msix_entry(&m, 0, i);
+	EXPECT_NE(0, saved[PCI_MSIX_ENTRY_LOWER_ADDR / 4]);
+	EXPECT_TRUE(msix_masked(&m, 0));
+
+	for (i = 0; i < 3; i++)
+		m.table[i] = 0;
+	EXPECT_EQ(0, msix_entry(&m, 0, PCI_MSIX_ENTRY_LOWER_ADDR / 4));
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  0, 1, &efd[0], 4));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(saved[i], msix_entry(&m, 0, i));
+	EXPECT_FALSE(msix_masked(&m, 0));
+
+	if (!strcmp(variant->bdf, PCI_NVME) &&
+	    self->h.iommu_type != VFIO_MOCK_IOMMU) {
+		mem = mmap(NULL, 3 * NVME_PAGE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, mem);
+		memset(mem, 0, 3 * NVME_PAGE);
+		ASSERT_EQ(0, nvme_identify(&self->h, &m, mem));
+		EXPECT_EQ(1, pci_eventfd_wait(efd[0], 5000));
+		EXPECT_EQ(0, pci_eventfd_wait(efd[1], 10));
+		/* The completion landed: phase bit set. */
+		EXPECT_EQ(0x10000, le32toh(((unsigned int *)mem)[1024 + 3]) &
+				   0x10000);
+		nvme_wr32(&m, NVME_CC, 0);
+		nvme_ready(&m, 0);
+		munmap(mem, 3 * NVME_PAGE);
+	}
+
+	EXPECT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_NONE,
+				  0, 0, NULL, 0));
+	msix_unmap(&m);
+	close(efd[0]);
+	close(efd[1]);
+}
+
+/* A VM with an in-kernel irqchip, or -1 without KVM. */
+static int kvm_vm_with_irqchip(void)
+{
+	int kvm, vm;
+
+	if (access("/dev/kvm", F_OK) && vfio_modprobe("kvm_amd"))
+		vfio_modprobe("kvm_intel");
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return -1;
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	close(kvm);
+	if (vm >= 0 && ioctl(vm, KVM_CREATE_IRQCHIP, 0)) {
+		close(vm);
+		vm = -1;
+	}
+	return vm;
+}
+
+/* Route @efd to @gsi of @vm: KVM's irqfd, the IRQ bypass consumer. */
+static int kvm_irqfd(int vm, int efd, unsigned int gsi)
+{
+	struct kvm_irqfd irqfd = { .fd = efd, .gsi = gsi };
+
+	return ioctl(vm, KVM_IRQFD, &irqfd) ? -errno : 0;
+}
+
+/* Fire @count vectors from @start by loopback; @pattern NULL: all. */
+static int fire(int dev, unsigned int start, unsigned int count,
+		const unsigned char *pattern)
+{
+	if (!pattern)
+		return pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_NONE,
+				    start, count, NULL, 0);
+	return pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX,
+			    VFIO_IRQ_SET_DATA_BOOL |
+			    VFIO_IRQ_SET_ACTION_TRIGGER, start, count,
+			    pattern, count);
+}
+
+/*
+ * Two vectors may share an eventfd, and only one of them can be its IRQ
+ * bypass producer: the other must not unregister a producer it never
+ * registered, whichever of the two it is, and both must keep delivering.
+ * With KVM, the eventfds are also irqfds of a VM, so the producer that
+ * did register is connected to KVM as its consumer.
+ */
+TEST_F(irq, msix_shared_eventfd)
+{
+	int a = eventfd(0, EFD_FLAGS), b = eventfd(0, EFD_FLAGS);
+	int c = eventfd(0, EFD_FLAGS), d = eventfd(0, EFD_FLAGS);
+	const unsigned char first[2] = { 1, 0 }, second[2] = { 0, 1 };
+	int dev = self->h.device, none = -1, vm, fds[2];
+
+	PCI_NEED_DEVICE();
+	if (irq_count(dev, VFIO_PCI_MSIX_IRQ_INDEX, NULL) < 2)
+		SKIP(return, "fewer than 2 MSI-X vectors");
+
+	vm = kvm_vm_with_irqchip();
+	if (vm >= 0) {
+		ASSERT_EQ(0, kvm_irqfd(vm, a, 5));
+		ASSERT_EQ(0, kvm_irqfd(vm, b, 6));
+	} else {
+		TH_LOG("no KVM: no bypass consumer");
+	}
+
+	/* Vector 1 shares vector 0's eventfd, then leaves. */
+	fds[0] = a;
+	fds[1] = a;
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  0, 2, fds, 8));
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  1, 1, &none, 4));
+	/* Vector 0 takes vector 1's eventfd, then leaves. */
+	fds[1] = b;
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  0, 2, fds, 8));
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  0, 1, &b, 4));
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  0, 1, &none, 4));
+	/* Shared again, and everything off at once. */
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  0, 1, &b, 4));
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_NONE,
+				  0, 0, NULL, 0));
+	if (vm >= 0)
+		close(vm);
+
+	/* Delivery, on eventfds no irqfd reads. */
+	fds[0] = c;
+	fds[1] = c;
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  0, 2, fds, 8));
+	ASSERT_EQ(0, fire(dev, 0, 2, NULL));
+	EXPECT_EQ(2, pci_eventfd_wait(c, 1000));
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  1, 1, &none, 4));
+	ASSERT_EQ(0, fire(dev, 0, 2, NULL));
+	EXPECT_EQ(1, pci_eventfd_wait(c, 1000));
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  0, 1, &none, 4));
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  1, 1, &c, 4));
+	ASSERT_EQ(0, fire(dev, 0, 2, NULL));
+	EXPECT_EQ(1, pci_eventfd_wait(c, 1000));
+
+	/* Each eventfd on its vector, then swapped in one request. */
+	fds[0] = c;
+	fds[1] = d;
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  0, 2, fds, 8));
+	ASSERT_EQ(0, fire(dev, 0, 2, first));
+	EXPECT_EQ(1, pci_eventfd_wait(c, 1000));
+	EXPECT_EQ(0, pci_eventfd_wait(d, 100));
+	fds[0] = d;
+	fds[1] = c;
+	ASSERT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_EVENTFD,
+				  0, 2, fds, 8));
+	ASSERT_EQ(0, fire(dev, 0, 2, first));
+	EXPECT_EQ(1, pci_eventfd_wait(d, 1000));
+	EXPECT_EQ(0, pci_eventfd_wait(c, 100));
+	ASSERT_EQ(0, fire(dev, 0, 2, second));
+	EXPECT_EQ(1, pci_eventfd_wait(c, 1000));
+	EXPECT_EQ(0, pci_eventfd_wait(d, 100));
+
+	EXPECT_EQ(0, pci_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, TRIG_NONE,
+				  0, 0, NULL, 0));
+	close(a);
+	close(b);
+	close(c);
+	close(d);
 }
 
 TEST_HARNESS_MAIN

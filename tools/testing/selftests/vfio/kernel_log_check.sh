@@ -2,11 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Run last: the whole suite must not have made the kernel complain.  A
-# WARN, BUG, oops, refcount or list corruption report, or a hung task in
-# the log fails the run even when every test passed on its own terms.
+# WARN, BUG, oops, KASAN, UBSAN, lockdep or DEBUG_OBJECTS report, a
+# refcount or list corruption, a hung task, a stall or an interrupt
+# nobody cared for anywhere in the log fails the run, even when every
+# test passed on its own terms.  The test VM's /init keeps what the kernel
+# logged before each program's end in /tmp/kernel.log and clears the ring
+# buffer; the rest is still in it.
 echo "TAP version 13"
 echo "1..1"
-bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|refcount_t:|list_(add|del) corruption|blocked for more than|general protection fault' | head -20)
+pattern='WARNING:|BUG:|Oops|UBSAN:|ODEBUG:|refcount_t:|list_(add|del) corruption'
+pattern="$pattern|general protection fault|kernel BUG at|blocked for more than"
+pattern="$pattern|nobody cared|rcu: INFO|detected stalls?|soft lockup"
+bad=$({ cat /tmp/kernel.log 2>/dev/null; dmesg; } | grep -E "$pattern" | head -20)
 if [ -z "$bad" ]; then
 	echo "ok 1 kernel log is free of warnings and bugs"
 else

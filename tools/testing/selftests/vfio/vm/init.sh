@@ -45,6 +45,64 @@ if ! check_stack; then
 fi
 echo "VFIOTEST: stack ok: $(cut -d' ' -f1 /etc/vfio-test/ours | tr '\n' ' ')"
 
+# What the kernel reports when it finds something wrong: a WARN or BUG,
+# an oops, KASAN, UBSAN, lockdep (its reports are WARNINGs and BUGs),
+# DEBUG_OBJECTS, a refcount or list corruption, a hung task, a stall or
+# lockup, an interrupt nobody handled.
+reports='WARNING:|BUG:|Oops|UBSAN:|ODEBUG:|refcount_t:|list_(add|del) corruption'
+reports="$reports|general protection fault|kernel BUG at|blocked for more than"
+reports="$reports|nobody cared|rcu: INFO|detected stalls?|soft lockup"
+reports="$reports|kmemleak: .*(disabled|error)"
+# Everything the kernel logged, test by test (kernel_log_check.sh reads it).
+klog=/tmp/kernel.log
+: > $klog
+kmemleak=/sys/kernel/debug/kmemleak
+
+# Objects kmemleak finds unreferenced whose allocation went through one
+# of our modules, as kmemleak prints them.
+our_leaks() {
+	echo scan > $kmemleak
+	awk -v ours="$(cut -d' ' -f1 /etc/vfio-test/ours | tr '\n' '|')" '
+		function flush() { if (mine) printf "%s", obj; obj = ""; mine = 0 }
+		/^unreferenced object/ { flush() }
+		{ obj = obj $0 "\n" }
+		match($0, /\[[a-z0-9_]+\]$/) {
+			m = substr($0, RSTART + 1, RLENGTH - 2)
+			if (index("|" ours, "|" m "|")) mine = 1
+		}
+		END { flush() }' $kmemleak
+	echo clear > $kmemleak
+}
+
+# After each program: what the kernel reported while it ran fails it,
+# and is printed under its name.  kmemleak, where the kernel has it,
+# only counts an object as leaked once it is 5 s old.
+kernel_reports() {
+	leaks=
+	if [ -w $kmemleak ]; then
+		sleep 6
+		leaks=$(our_leaks)
+	fi
+	dmesg -c > /tmp/kernel.last
+	cat /tmp/kernel.last >> $klog
+	found=$(grep -E "$reports" /tmp/kernel.last)
+	[ -z "$found$leaks" ] && return 0
+	echo "VFIOTEST: kernel reports during $1:"
+	if [ -n "$found" ]; then
+		# From the first report on, as the kernel printed it.
+		first=$(grep -nE "$reports" /tmp/kernel.last | head -n1 | cut -d: -f1)
+		tail -n +"$first" /tmp/kernel.last | head -n 200 | sed 's/^/# /'
+	fi
+	[ -z "$leaks" ] || { echo "# kmemleak:"; echo "$leaks" | head -n 200 |
+		sed 's/^/# /'; }
+	return 1
+}
+
+# What the kernel said while booting, and kmemleak's boot-time findings
+# (not ours), are kept apart from the first test's.
+dmesg -c > $klog
+[ -w $kmemleak ] && { echo scan > $kmemleak; echo clear > $kmemleak; }
+
 cd /selftests
 while read -r test limit; do
 	[ -n "$test" ] || continue
@@ -64,6 +122,7 @@ while read -r test limit; do
 		dmesg | tail -n 150
 	fi
 	check_stack || rc=120
+	kernel_reports "$test" || rc=121
 	echo "VFIOTEST END $test rc=$rc"
 done < /etc/vfio-test/plan
 echo "VFIOTEST DONE"

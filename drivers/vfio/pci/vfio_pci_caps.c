@@ -442,29 +442,26 @@ bool vfio_pci_cfg_write_needs_memory_lock(int pos, int len)
 	return overlaps(pos, len, PCI_COMMAND, 1);
 }
 
-static void caps_command_written(struct vfio_pci_core_device *vdev, u16 old)
+/*
+ * The virtual INTx disable bit masks the line like ACTION_MASK does;
+ * writing the value it has changes nothing.  This may run under
+ * memory_lock, which nests inside igate, so the INTx code takes only
+ * irqlock for it (see the Locking comment there).
+ */
+static void caps_command_written(struct vfio_pci_core_device *vdev)
 {
 	u16 cmd = vfio_pci_vcfg_get(vdev, PCI_COMMAND, 2);
 
-	if (!((old ^ cmd) & PCI_COMMAND_INTX_DISABLE))
-		return;
-	/* The virtual INTx disable bit masks the line like MASK does. */
-	if (cmd & PCI_COMMAND_INTX_DISABLE) {
-		vdev->virq_disabled = true;
-		vfio_pci_intx_mask(vdev);
-	} else {
-		vdev->virq_disabled = false;
-		vfio_pci_intx_unmask(vdev);
-	}
+	vfio_pci_intx_virt_disable(vdev, cmd & PCI_COMMAND_INTX_DISABLE);
 }
 
 static void caps_header_written(struct vfio_pci_core_device *vdev, int pos,
-				int len, u32 old)
+				int len)
 {
 	int idx;
 
 	if (overlaps(pos, len, PCI_COMMAND, 2) && pos <= PCI_COMMAND)
-		caps_command_written(vdev, old >> (8 * (PCI_COMMAND - pos)));
+		caps_command_written(vdev);
 
 	for (idx = 0; idx <= PCI_ROM_RESOURCE; idx++)
 		if (overlaps(pos, len, bar_reg(idx), 4))
@@ -499,7 +496,7 @@ void vfio_pci_cfg_after_write(struct vfio_pci_core_device *vdev, u8 owner,
 
 	switch (owner) {
 	case VFIO_CFG_HEADER:
-		caps_header_written(vdev, pos, len, old);
+		caps_header_written(vdev, pos, len);
 		break;
 	case VFIO_CFG_EXP:
 		reg = pdev->pcie_cap + PCI_EXP_DEVCTL;

@@ -10,8 +10,35 @@
  * Devices that implement PCI 2.3 INTx masking are masked at the device
  * (command register INTx disable), which lets the host line be shared.
  * Others are masked at the interrupt controller and need the line for
- * themselves.  The masked flag and the hardware mask change together
- * under irqlock, from the hard IRQ handler as well as from ioctls.
+ * themselves.
+ *
+ * Locking.  INTx is reached from two kinds of context:
+ *
+ *  - with igate held: VFIO_DEVICE_SET_IRQS and the teardown at close.
+ *    Only they enable or disable INTx, replace the trigger eventfd or
+ *    install and remove the mask and unmask virqfds.
+ *
+ *  - without igate: the hard IRQ handler, the virqfd callbacks, writes of
+ *    the virtual INTx disable bit through config space and runtime PM.
+ *    Config space writes hold memory_lock, which nests inside igate
+ *    (interrupt setup enables memory decode), so they cannot take igate.
+ *
+ * irqlock is what the second kind relies on.  Publishing and unpublishing
+ * INTx (@ctx, @num_ctx, @irq_type), the trigger pointer, the masked flag,
+ * @virq_disabled and the hardware mask (the INTx disable bit, or the
+ * line's disable depth at the interrupt controller) all change with
+ * irqlock held, so a path without igate sees INTx either fully set up or
+ * absent, and may use @ctx only until it drops irqlock.
+ *
+ * The trigger is never signalled under irqlock: an unmask virqfd's
+ * wake-up runs under its eventfd's lock and takes irqlock, so the same
+ * eventfd used as trigger and unmask eventfd would deadlock.  The only
+ * signallers are the IRQ handler, the unmask virqfd's thread and
+ * SET_IRQS itself; whoever drops a trigger waits for the first two
+ * (free_irq(), vfio_virqfd_disable()) beforehand.  The paths without igate
+ * therefore never signal: an unmask from config space or runtime PM
+ * unmasks unconditionally, and a device still asserting INTx raises a
+ * fresh interrupt that the handler forwards.
  */
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
@@ -25,120 +52,202 @@ static bool intx_active(struct vfio_pci_core_device *vdev)
 	return vdev->irq_type == VFIO_PCI_INTX_IRQ_INDEX && vdev->ctx;
 }
 
-static void intx_hw_mask(struct vfio_pci_core_device *vdev)
+/* Mask the line if it is not masked already; irqlock held. */
+static bool intx_mask_locked(struct vfio_pci_core_device *vdev)
 {
+	struct vfio_pci_irq_ctx *ctx;
+
+	lockdep_assert_held(&vdev->irqlock);
+	if (!intx_active(vdev))
+		return false;
+	ctx = vdev->ctx;
+	if (ctx->masked)
+		return false;
 	if (vdev->pci_2_3)
 		pci_intx(vdev->pdev, 0);
 	else
 		disable_irq_nosync(vdev->pdev->irq);
+	ctx->masked = true;
+	return true;
+}
+
+/*
+ * Unmask the line unless the virtual INTx disable bit holds it; irqlock
+ * held.  With @check, a device that still asserts INTx stays masked and
+ * true is returned: the caller forwards the interrupt itself, which saves
+ * the host an interrupt.  Without, the device raises a new one.
+ */
+static bool intx_unmask_locked(struct vfio_pci_core_device *vdev, bool check)
+{
+	struct vfio_pci_irq_ctx *ctx;
+
+	lockdep_assert_held(&vdev->irqlock);
+	if (!intx_active(vdev) || vdev->virq_disabled)
+		return false;
+	ctx = vdev->ctx;
+	if (!ctx->masked)
+		return false;
+	if (!vdev->pci_2_3)
+		enable_irq(vdev->pdev->irq);
+	else if (!check)
+		pci_intx(vdev->pdev, 1);
+	else if (!pci_check_and_unmask_intx(vdev->pdev))
+		return true;
+	ctx->masked = false;
+	return false;
 }
 
 /**
- * vfio_pci_intx_mask - mask INTx on behalf of userspace
+ * vfio_pci_intx_mask - mask INTx on behalf of userspace or runtime PM
  * @vdev: the device
+ *
+ * Takes irqlock only; may be called from atomic context.
  *
  * Return: true if the line was unmasked before.
  */
 bool vfio_pci_intx_mask(struct vfio_pci_core_device *vdev)
 {
-	struct vfio_pci_irq_ctx *ctx;
 	unsigned long flags;
-	bool was = false;
+	bool was;
 
 	spin_lock_irqsave(&vdev->irqlock, flags);
-	if (intx_active(vdev)) {
-		ctx = &vdev->ctx[0];
-		if (!ctx->masked) {
-			intx_hw_mask(vdev);
-			ctx->masked = true;
-			was = true;
-		}
-	}
+	was = intx_mask_locked(vdev);
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 	return was;
 }
 
-/*
- * Unmask unless the virtual INTx disable bit holds the line.  Returns 1 if
- * the device still asserts INTx: the caller forwards another interrupt
- * and the line stays masked.  Runs in atomic context from the virqfd.
+/**
+ * vfio_pci_intx_unmask - unmask INTx for a caller that does not hold igate
+ * @vdev: the device
+ *
+ * Used by runtime PM.  Takes irqlock only and never signals the trigger:
+ * a device still asserting INTx interrupts again once unmasked.
  */
+void vfio_pci_intx_unmask(struct vfio_pci_core_device *vdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	intx_unmask_locked(vdev, false);
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
+}
+
+/**
+ * vfio_pci_intx_virt_disable - the user wrote the virtual INTx disable bit
+ * @vdev: the device
+ * @disable: the bit's new value
+ *
+ * The bit masks INTx like ACTION_MASK does, and keeps ACTION_UNMASK from
+ * unmasking it.  The bit and the mask change together under irqlock, so
+ * an INTx being enabled meanwhile starts in the state the bit says.
+ */
+void vfio_pci_intx_virt_disable(struct vfio_pci_core_device *vdev,
+				bool disable)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	if (vdev->virq_disabled != disable) {
+		vdev->virq_disabled = disable;
+		if (disable)
+			intx_mask_locked(vdev);
+		else
+			intx_unmask_locked(vdev, false);
+	}
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
+}
+
+/*
+ * Forward an interrupt the device still asserts.  The caller holds igate
+ * or is the unmask virqfd's thread; see Locking for why the trigger read
+ * under irqlock stays valid after it is dropped.
+ */
+static void intx_signal(void *opaque, void *unused)
+{
+	struct vfio_pci_core_device *vdev = opaque;
+	struct eventfd_ctx *trigger = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	if (intx_active(vdev) && !vdev->virq_disabled)
+		trigger = vdev->ctx->trigger;
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
+	if (trigger)
+		eventfd_signal(trigger, 1);
+}
+
+/* The unmask virqfd's handler; runs under the eventfd's lock. */
 static int intx_unmask_atomic(void *opaque, void *unused)
 {
 	struct vfio_pci_core_device *vdev = opaque;
-	struct vfio_pci_irq_ctx *ctx;
 	unsigned long flags;
-	int pending = 0;
+	bool pending;
 
 	spin_lock_irqsave(&vdev->irqlock, flags);
-	if (!intx_active(vdev) || vdev->virq_disabled)
-		goto out;
-	ctx = &vdev->ctx[0];
-	if (!ctx->masked)
-		goto out;
-	if (!vdev->pci_2_3) {
-		enable_irq(vdev->pdev->irq);
-		ctx->masked = false;
-	} else if (pci_check_and_unmask_intx(vdev->pdev)) {
-		ctx->masked = false;
-	} else {
-		pending = 1;
-	}
-out:
+	pending = intx_unmask_locked(vdev, true);
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 	return pending;
 }
 
-static void intx_signal(void *opaque, void *unused)
+static int intx_mask_atomic(void *opaque, void *unused)
 {
-	struct vfio_pci_core_device *vdev = opaque;
-
-	if (intx_active(vdev) && vdev->ctx[0].trigger)
-		eventfd_signal(vdev->ctx[0].trigger, 1);
-}
-
-/**
- * vfio_pci_intx_unmask - unmask INTx on behalf of userspace
- * @vdev: the device
- */
-void vfio_pci_intx_unmask(struct vfio_pci_core_device *vdev)
-{
-	if (intx_unmask_atomic(vdev, NULL) > 0)
-		intx_signal(vdev, NULL);
+	vfio_pci_intx_mask(opaque);
+	return 0;
 }
 
 static irqreturn_t intx_handler(int irq, void *data)
 {
 	struct vfio_pci_core_device *vdev = data;
-	struct vfio_pci_irq_ctx *ctx = &vdev->ctx[0];
+	struct eventfd_ctx *trigger = NULL;
+	struct vfio_pci_irq_ctx *ctx;
 	irqreturn_t ret = IRQ_NONE;
 	unsigned long flags;
 
 	spin_lock_irqsave(&vdev->irqlock, flags);
+	if (!intx_active(vdev))
+		goto out;
+	ctx = vdev->ctx;
 	if (!vdev->pci_2_3) {
-		disable_irq_nosync(irq);
-		ctx->masked = true;
+		/*
+		 * The line is ours alone.  A mask on another CPU may have
+		 * disabled it while we were on our way here: disabling it
+		 * again would leave it one enable short.  It stays asserted
+		 * and comes back when unmasked.
+		 */
+		if (!ctx->masked) {
+			disable_irq_nosync(irq);
+			ctx->masked = true;
+			trigger = ctx->trigger;
+		}
 		ret = IRQ_HANDLED;
 	} else if (!ctx->masked && pci_check_and_mask_intx(vdev->pdev)) {
 		/* The device raised it: masked at the device now. */
 		ctx->masked = true;
+		trigger = ctx->trigger;
 		ret = IRQ_HANDLED;
 	}
+out:
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 
-	if (ret == IRQ_HANDLED)
-		eventfd_signal(ctx->trigger, 1);
+	if (trigger)
+		eventfd_signal(trigger, 1);
 	return ret;
 }
 
+/*
+ * The handler is installed before INTx is published and finds nothing to
+ * do until then.  A shared line stays masked at the device meanwhile, an
+ * exclusive one is requested disabled; both are unmasked, if the virtual
+ * INTx disable bit allows, in the same irqlock section that publishes.
+ */
 static int intx_enable(struct vfio_pci_core_device *vdev, int fd)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	struct vfio_pci_irq_ctx *ctx;
-	unsigned long irqflags = vdev->pci_2_3 ? IRQF_SHARED : 0;
+	unsigned long irqflags;
 	int ret;
 
-	if (!pdev->irq || vdev->nointx)
+	if (!pdev->irq || pdev->irq == IRQ_NOTCONNECTED || vdev->nointx)
 		return -ENODEV;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
@@ -156,30 +265,26 @@ static int intx_enable(struct vfio_pci_core_device *vdev, int fd)
 		goto err_name;
 	}
 
-	/* Start masked if the virtual INTx disable bit says so. */
-	ctx->masked = vdev->virq_disabled;
-	if (vdev->pci_2_3)
-		pci_intx(pdev, !ctx->masked);
+	if (vdev->pci_2_3) {
+		pci_intx(pdev, 0);
+		irqflags = IRQF_SHARED;
+	} else {
+		irqflags = IRQF_NO_AUTOEN;
+	}
+	ret = request_irq(pdev->irq, intx_handler, irqflags, ctx->name, vdev);
+	if (ret)
+		goto err_trigger;
 
 	spin_lock_irq(&vdev->irqlock);
+	ctx->masked = true;
 	vdev->ctx = ctx;
 	vdev->num_ctx = 1;
 	vdev->irq_type = VFIO_PCI_INTX_IRQ_INDEX;
+	intx_unmask_locked(vdev, false);
 	spin_unlock_irq(&vdev->irqlock);
-
-	ret = request_irq(pdev->irq, intx_handler, irqflags, ctx->name, vdev);
-	if (ret)
-		goto err_unpublish;
-	if (!vdev->pci_2_3 && ctx->masked)
-		disable_irq_nosync(pdev->irq);
 	return 0;
 
-err_unpublish:
-	spin_lock_irq(&vdev->irqlock);
-	vdev->ctx = NULL;
-	vdev->num_ctx = 0;
-	vdev->irq_type = VFIO_PCI_NUM_IRQS;
-	spin_unlock_irq(&vdev->irqlock);
+err_trigger:
 	eventfd_ctx_put(ctx->trigger);
 err_name:
 	kfree(ctx->name);
@@ -203,19 +308,22 @@ void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev)
 
 	vfio_virqfd_disable(&ctx->unmask);
 	vfio_virqfd_disable(&ctx->mask);
-	/* Leave the line masked at the device for whoever comes next. */
-	if (vdev->pci_2_3)
-		pci_intx(pdev, 0);
-	free_irq(pdev->irq, vdev);
-	if (!vdev->pci_2_3 && ctx->masked)
-		enable_irq(pdev->irq);
 
+	/*
+	 * Masked, the line cannot fire into a handler that no longer finds
+	 * INTx; the INTx disable bit stays set for whoever comes next.
+	 * free_irq() leaves an exclusive line shut down however deep it was
+	 * disabled, and the next request_irq() starts it afresh.
+	 */
 	spin_lock_irq(&vdev->irqlock);
+	intx_mask_locked(vdev);
 	vdev->ctx = NULL;
 	vdev->num_ctx = 0;
 	vdev->irq_type = VFIO_PCI_NUM_IRQS;
 	spin_unlock_irq(&vdev->irqlock);
 
+	/* Also waits for a handler still running on another CPU. */
+	free_irq(pdev->irq, vdev);
 	eventfd_ctx_put(ctx->trigger);
 	kfree(ctx->name);
 	kfree(ctx);
@@ -225,12 +333,6 @@ static bool data_says_yes(u32 flags, void *data)
 {
 	return (flags & VFIO_IRQ_SET_DATA_NONE) ||
 	       ((flags & VFIO_IRQ_SET_DATA_BOOL) && *(u8 *)data);
-}
-
-static int intx_mask_atomic(void *opaque, void *unused)
-{
-	vfio_pci_intx_mask(opaque);
-	return 0;
 }
 
 /*
@@ -247,10 +349,12 @@ static int intx_set_gate(struct vfio_pci_core_device *vdev, u32 flags,
 	s32 fd;
 
 	if (!(flags & VFIO_IRQ_SET_DATA_EVENTFD)) {
-		if (data_says_yes(flags, data) && mask)
+		if (!data_says_yes(flags, data))
+			return 0;
+		if (mask)
 			vfio_pci_intx_mask(vdev);
-		else if (data_says_yes(flags, data))
-			vfio_pci_intx_unmask(vdev);
+		else if (intx_unmask_atomic(vdev, NULL))
+			intx_signal(vdev, NULL);
 		return 0;
 	}
 	fd = *(s32 *)data;

@@ -116,6 +116,8 @@ int vfio_pci_set_irqs_ioctl(struct vfio_pci_core_device *vdev,
 void vfio_pci_irqs_teardown(struct vfio_pci_core_device *vdev);
 bool vfio_pci_intx_mask(struct vfio_pci_core_device *vdev);
 void vfio_pci_intx_unmask(struct vfio_pci_core_device *vdev);
+void vfio_pci_intx_virt_disable(struct vfio_pci_core_device *vdev,
+				bool disable);
 int vfio_pci_intx_set(struct vfio_pci_core_device *vdev, unsigned int action,
 		      u32 start, u32 count, u32 flags, void *data);
 void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev);

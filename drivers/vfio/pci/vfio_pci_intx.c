@@ -35,7 +35,8 @@
  * eventfd used as trigger and unmask eventfd would deadlock.  The only
  * signallers are the IRQ handler, the unmask virqfd's thread and
  * SET_IRQS itself; whoever drops a trigger waits for the first two
- * (free_irq(), vfio_virqfd_disable()) beforehand.  The paths without igate
+ * (free_irq() or synchronize_irq(), vfio_virqfd_disable() or
+ * vfio_virqfd_flush_thread()) beforehand.  The paths without igate
  * therefore never signal: an unmask from config space or runtime PM
  * unmasks unconditionally, and a device still asserting INTx raises a
  * fresh interrupt that the handler forwards.
@@ -293,6 +294,28 @@ err_ctx:
 	return ret;
 }
 
+/* Point a running INTx at another eventfd; the virqfds stay. */
+static int intx_swap_trigger(struct vfio_pci_core_device *vdev, int fd)
+{
+	struct vfio_pci_irq_ctx *ctx = vdev->ctx;
+	struct eventfd_ctx *trigger, *old;
+
+	trigger = eventfd_ctx_fdget(fd);
+	if (IS_ERR(trigger))
+		return PTR_ERR(trigger);
+
+	spin_lock_irq(&vdev->irqlock);
+	old = ctx->trigger;
+	ctx->trigger = trigger;
+	spin_unlock_irq(&vdev->irqlock);
+
+	/* Wait out signallers that read the old trigger. */
+	synchronize_irq(vdev->pdev->irq);
+	vfio_virqfd_flush_thread(&ctx->unmask);
+	eventfd_ctx_put(old);
+	return 0;
+}
+
 /**
  * vfio_pci_intx_disable - stop forwarding INTx and free its state
  * @vdev: the device; the caller holds igate
@@ -394,9 +417,13 @@ static int intx_set_trigger(struct vfio_pci_core_device *vdev, u32 count,
 	}
 
 	fd = *(s32 *)data;
-	if (active)
+	if (!active)
+		return fd < 0 ? 0 : intx_enable(vdev, fd);
+	if (fd < 0) {
 		vfio_pci_intx_disable(vdev);
-	return fd < 0 ? 0 : intx_enable(vdev, fd);
+		return 0;
+	}
+	return intx_swap_trigger(vdev, fd);
 }
 
 /**

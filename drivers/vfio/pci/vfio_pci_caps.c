@@ -443,10 +443,11 @@ bool vfio_pci_cfg_write_needs_memory_lock(int pos, int len)
 }
 
 /*
- * The virtual INTx disable bit masks the line like ACTION_MASK does;
- * writing the value it has changes nothing.  This may run under
- * memory_lock, which nests inside igate, so the INTx code takes only
- * irqlock for it (see the Locking comment there).
+ * The virtual INTx disable bit masks the line like ACTION_MASK does.  Any
+ * write of the command register's upper byte, on its own or in a wider
+ * chunk, passes the bit on; writing the value it has changes nothing.
+ * This may run under memory_lock, which nests inside igate, so the INTx
+ * code takes only irqlock for it (see the Locking comment there).
  */
 static void caps_command_written(struct vfio_pci_core_device *vdev)
 {
@@ -460,7 +461,7 @@ static void caps_header_written(struct vfio_pci_core_device *vdev, int pos,
 {
 	int idx;
 
-	if (overlaps(pos, len, PCI_COMMAND, 2) && pos <= PCI_COMMAND)
+	if (overlaps(pos, len, PCI_COMMAND + 1, 1))
 		caps_command_written(vdev);
 
 	for (idx = 0; idx <= PCI_ROM_RESOURCE; idx++)

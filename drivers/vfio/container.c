@@ -392,9 +392,10 @@ static int vfio_report_dma_blocker(struct device *dev, void *data)
 		if (device->dev == dev)
 			return 0;
 
-	dev_warn(dev,
-		 "vfio: group %d is not viable: this device is bound to driver %s; unbind it to use the group\n",
-		 iommu_group_id(group->iommu_group), drv->name);
+	/* Userspace can retry SET_CONTAINER as often as it likes. */
+	dev_warn_ratelimited(dev,
+			     "vfio: group %d is not viable: this device is bound to driver %s; unbind it to use the group\n",
+			     iommu_group_id(group->iommu_group), drv->name);
 	return 0;
 }
 

@@ -111,23 +111,28 @@ static int find_shared_group(int *group, char *a, char *b, size_t size)
 	return -ENOENT;
 }
 
-static bool log_mentions(const char *a, const char *b)
+/* Lines of the kernel log that hold both @a and @b. */
+static int log_count(const char *a, const char *b)
 {
 	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
-	bool found = false;
 	char *buf, *line;
-	int len;
+	int len, found = 0;
 
 	if (size <= 0)
-		return false;
+		return 0;
 	buf = calloc(1, size + 1);
 	len = klogctl(3, buf, size);		/* SYSLOG_ACTION_READ_ALL */
 	for (line = strtok(buf, "\n"); len > 0 && line;
 	     line = strtok(NULL, "\n"))
 		if (strstr(line, a) && strstr(line, b))
-			found = true;
+			found++;
 	free(buf);
 	return found;
+}
+
+static bool log_mentions(const char *a, const char *b)
+{
+	return log_count(a, b) > 0;
 }
 
 FIXTURE(viability) {
@@ -188,6 +193,21 @@ TEST_F(viability, blocked_by_host_driver)
 	EXPECT_TRUE(log_mentions(self->b, self->b_driver));
 	ASSERT_EQ(0, vfio_group_status(self->group, &flags));
 	EXPECT_EQ(0, flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
+}
+
+/* Refused again and again, the group is named, but the log not flooded. */
+TEST_F(viability, refusals_do_not_flood_the_log)
+{
+	int before, i;
+
+	SKIP_WITHOUT_SHARED_GROUP();
+	before = log_count(self->b, "is not viable");
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ(-EPERM, vfio_group_set_container(self->group,
+							   self->container));
+	EXPECT_LT(before, log_count(self->b, "is not viable"));
+	/* The kernel's default: ten messages, then silence for 5 s. */
+	EXPECT_GE(before + 10, log_count(self->b, "is not viable"));
 }
 
 TEST_F(viability, viable_once_unbound)

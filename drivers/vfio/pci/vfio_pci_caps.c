@@ -72,22 +72,43 @@ static void caps_bar_sanitize(struct vfio_pci_core_device *vdev, int idx)
 	vfio_pci_vcfg_put(vdev, reg, 4, val);
 }
 
+/*
+ * The type bits userspace sees in a BAR come from the host's resource, not
+ * from the register: a VF's BAR registers read zero (its BARs live in the
+ * PF's SR-IOV capability), and QEMU sizes and places a BAR by these bits.
+ */
+static u32 caps_bar_type(const struct resource *res)
+{
+	u32 type;
+
+	if (res->flags & IORESOURCE_IO)
+		return PCI_BASE_ADDRESS_SPACE_IO;
+	type = PCI_BASE_ADDRESS_SPACE_MEMORY;
+	if (res->flags & IORESOURCE_MEM_64)
+		type |= PCI_BASE_ADDRESS_MEM_TYPE_64;
+	if (res->flags & IORESOURCE_PREFETCH)
+		type |= PCI_BASE_ADDRESS_MEM_PREFETCH;
+	return type;
+}
+
+/*
+ * A BAR the host left unassigned reads as unimplemented (all zero): it
+ * has no address, so nothing behind it could be mapped or accessed.
+ */
 static void caps_bar_setup(struct vfio_pci_core_device *vdev, int idx)
 {
 	struct resource *res = &vdev->pdev->resource[idx];
 	u64 len = resource_size(res);
-	u32 cur = vfio_pci_vcfg_get(vdev, bar_reg(idx), 4);
 
-	if (!len || !res->flags)
+	if (!len || !res->flags || !res->start)
 		return;
+	vdev->bar_flags[idx] = caps_bar_type(res);
 	if (res->flags & IORESOURCE_IO) {
 		vdev->bar_mask[idx] = ~(u32)(len - 1) & PCI_BASE_ADDRESS_IO_MASK;
-		vdev->bar_flags[idx] = cur & ~PCI_BASE_ADDRESS_IO_MASK;
 		return;
 	}
 	vdev->bar_mask[idx] = lower_32_bits(~(len - 1)) &
 			      PCI_BASE_ADDRESS_MEM_MASK;
-	vdev->bar_flags[idx] = cur & ~PCI_BASE_ADDRESS_MEM_MASK;
 	/* The upper half of a 64-bit BAR has no resource of its own. */
 	if (res->flags & IORESOURCE_MEM_64 && idx + 1 < PCI_STD_NUM_BARS)
 		vdev->bar_mask[idx + 1] = upper_32_bits(~(len - 1));

@@ -154,9 +154,10 @@ int vfio_pci_feature_low_power_exit(struct vfio_pci_core_device *vdev,
 				    u32 flags, size_t argsz);
 void vfio_pci_low_power_leave(struct vfio_pci_core_device *vdev);
 
-/* vfio_pci_sriov.c: VF tokens */
+/* vfio_pci_sriov.c: VFs of our PFs, VF tokens */
 int vfio_pci_vf_init(struct vfio_pci_core_device *vdev);
 void vfio_pci_vf_uninit(struct vfio_pci_core_device *vdev);
+void vfio_pci_vfs_remove(struct vfio_pci_core_device *vdev);
 int vfio_pci_vf_token_check(struct vfio_pci_core_device *vdev,
 			    bool vf_token, uuid_t *uuid);
 void vfio_pci_vf_token_user_add(struct vfio_pci_core_device *vdev, int val);

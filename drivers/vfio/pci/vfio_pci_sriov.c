@@ -114,42 +114,17 @@ void vfio_pci_vf_uninit(struct vfio_pci_core_device *vdev)
 	}
 }
 
-static int vf_token_check_vf(struct vfio_pci_core_device *vdev,
-			     bool vf_token, uuid_t *uuid)
+/*
+ * The token that governs opening @vdev: a VF's PF's, a PF's own, or none
+ * (a VF whose PF is not ours, a function without SR-IOV).
+ */
+static struct vfio_pci_vf_token *
+vf_token_governing(struct vfio_pci_core_device *vdev)
 {
-	struct vfio_pci_core_device *pf = vdev->sriov_pf_core_dev;
-	bool match;
-
-	if (!pf) {
-		/* The PF's driver is not ours: there is no token to ask. */
-		return vf_token ? -EINVAL : 0;
-	}
-	if (!vf_token) {
-		pci_info_ratelimited(vdev->pdev, "VF token required\n");
-		return -EACCES;
-	}
-	mutex_lock(&pf->vf_token->lock);
-	match = uuid_equal(&pf->vf_token->uuid, uuid);
-	mutex_unlock(&pf->vf_token->lock);
-	return match ? 0 : -EACCES;
-}
-
-static int vf_token_check_pf(struct vfio_pci_core_device *vdev,
-			     bool vf_token, uuid_t *uuid)
-{
-	struct vfio_pci_vf_token *token = vdev->vf_token;
-	int ret = 0;
-
-	mutex_lock(&token->lock);
-	if (token->users) {
-		if (!vf_token || !uuid_equal(&token->uuid, uuid))
-			ret = -EACCES;
-	} else if (vf_token) {
-		/* Nobody depends on the old token: take the given one. */
-		uuid_copy(&token->uuid, uuid);
-	}
-	mutex_unlock(&token->lock);
-	return ret;
+	if (vdev->pdev->is_virtfn)
+		return vdev->sriov_pf_core_dev ?
+		       vdev->sriov_pf_core_dev->vf_token : NULL;
+	return vdev->vf_token;
 }
 
 /**
@@ -158,17 +133,34 @@ static int vf_token_check_pf(struct vfio_pci_core_device *vdev,
  * @vf_token: whether a token was given
  * @uuid: the token
  *
+ * A VF of our PF always needs the PF's token.  A PF needs its own while
+ * any of its VFs is open; otherwise a token given sets it, since nobody
+ * depends on the old one.
+ *
  * Return: 0, -EACCES for a missing or wrong token, -EINVAL for a token
  * given to a function that has no use for one.
  */
 int vfio_pci_vf_token_check(struct vfio_pci_core_device *vdev,
 			    bool vf_token, uuid_t *uuid)
 {
-	if (vdev->pdev->is_virtfn)
-		return vf_token_check_vf(vdev, vf_token, uuid);
-	if (vdev->vf_token)
-		return vf_token_check_pf(vdev, vf_token, uuid);
-	return vf_token ? -EINVAL : 0;
+	struct vfio_pci_vf_token *tok = vf_token_governing(vdev);
+	bool needed, ok;
+
+	if (!tok)
+		return vf_token ? -EINVAL : 0;
+
+	mutex_lock(&tok->lock);
+	needed = vdev->pdev->is_virtfn || tok->users;
+	ok = vf_token && uuid_equal(&tok->uuid, uuid);
+	if (!needed && vf_token)
+		uuid_copy(&tok->uuid, uuid);
+	mutex_unlock(&tok->lock);
+
+	if (!needed || ok)
+		return 0;
+	pci_info_ratelimited(vdev->pdev, "%s VF token\n",
+			     vf_token ? "wrong" : "missing");
+	return -EACCES;
 }
 
 /**
@@ -220,54 +212,80 @@ int vfio_pci_feature_vf_token(struct vfio_pci_core_device *vdev, u32 flags,
 	return 0;
 }
 
+/*
+ * This and vfio_pci_vfs_remove() run with the PF's device lock held
+ * (sysfs' sriov_numvfs, or the PF's removal), which keeps them and
+ * sriov_active in step.
+ */
+static int sriov_vfs_create(struct vfio_pci_core_device *vdev, int nr)
+{
+	int ret;
+
+	/* Enabled VFs are disabled before any new count (6.1: -EINVAL). */
+	if (vdev->sriov_active)
+		return -EINVAL;
+	/* The PF stays awake for as long as it has VFs. */
+	ret = vfio_pci_pm_get(vdev);
+	if (ret)
+		return ret;
+	/* Each VF looks for its PF on the list as it probes. */
+	mutex_lock(&sriov_pfs_lock);
+	list_add_tail(&vdev->sriov_pfs_item, &sriov_pfs);
+	mutex_unlock(&sriov_pfs_lock);
+
+	ret = pci_enable_sriov(vdev->pdev, nr);
+	if (ret)
+		goto err_unlist;
+	vdev->sriov_active = true;
+	return nr;
+
+err_unlist:
+	mutex_lock(&sriov_pfs_lock);
+	list_del_init(&vdev->sriov_pfs_item);
+	mutex_unlock(&sriov_pfs_lock);
+	vfio_pci_pm_put(vdev);
+	return ret;
+}
+
+/**
+ * vfio_pci_vfs_remove - remove the VFs vfio_pci_core_sriov_configure() made
+ * @vdev: the PF; its device lock is held
+ *
+ * Removes every VF; one bound to us first waits for its user to close
+ * it.  No VF refers to the PF afterwards, so the PF may go.
+ */
+void vfio_pci_vfs_remove(struct vfio_pci_core_device *vdev)
+{
+	if (!vdev->sriov_active)
+		return;
+	pci_disable_sriov(vdev->pdev);
+	vdev->sriov_active = false;
+	mutex_lock(&sriov_pfs_lock);
+	list_del_init(&vdev->sriov_pfs_item);
+	mutex_unlock(&sriov_pfs_lock);
+	vfio_pci_pm_put(vdev);
+}
+
 /**
  * vfio_pci_core_sriov_configure - enable or disable VFs of a PF
  * @vdev: the PF
  * @nr_virtfn: number of VFs, 0 to disable
  *
- * Called from the driver's sriov_configure with the device lock held.
+ * Called from the driver's sriov_configure, with the device lock held.
+ * VFs created here default to the PF's driver, and their users need the
+ * PF's VF token.
  *
- * Return: @nr_virtfn on success or a negative errno.
+ * Return: @nr_virtfn (0 when disabling) or a negative errno: -EINVAL if
+ * VFs are enabled already.
  */
 int vfio_pci_core_sriov_configure(struct vfio_pci_core_device *vdev,
 				  int nr_virtfn)
 {
-	struct pci_dev *pdev = vdev->pdev;
-	int ret;
+	device_lock_assert(&vdev->pdev->dev);
 
-	device_lock_assert(&pdev->dev);
-
-	if (!nr_virtfn) {
-		if (!vdev->sriov_active)
-			return 0;
-		pci_disable_sriov(pdev);
-		mutex_lock(&sriov_pfs_lock);
-		list_del_init(&vdev->sriov_pfs_item);
-		mutex_unlock(&sriov_pfs_lock);
-		vdev->sriov_active = false;
-		vfio_pci_pm_put(vdev);
-		return 0;
-	}
-
-	if (vdev->sriov_active)
-		return -EBUSY;
-	/* VFs need the PF awake, and must find it when they probe. */
-	ret = vfio_pci_pm_get(vdev);
-	if (ret)
-		return ret;
-	mutex_lock(&sriov_pfs_lock);
-	list_add_tail(&vdev->sriov_pfs_item, &sriov_pfs);
-	mutex_unlock(&sriov_pfs_lock);
-
-	ret = pci_enable_sriov(pdev, nr_virtfn);
-	if (ret) {
-		mutex_lock(&sriov_pfs_lock);
-		list_del_init(&vdev->sriov_pfs_item);
-		mutex_unlock(&sriov_pfs_lock);
-		vfio_pci_pm_put(vdev);
-		return ret;
-	}
-	vdev->sriov_active = true;
-	return nr_virtfn;
+	if (nr_virtfn)
+		return sriov_vfs_create(vdev, nr_virtfn);
+	vfio_pci_vfs_remove(vdev);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_sriov_configure);

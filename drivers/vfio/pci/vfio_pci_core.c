@@ -388,7 +388,7 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_release_dev);
  * @vdev: the device; its drvdata must already point at @vdev
  *
  * Return: 0 or a negative errno (-EINVAL for bridges and other functions
- * without a normal header).
+ * without a normal header, -EBUSY for a PF with VFs enabled).
  */
 int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 {
@@ -428,10 +428,13 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_register_device);
 
 /**
  * vfio_pci_core_unregister_device - take a function away from userspace
- * @vdev: the device; blocks until every user has closed it
+ * @vdev: the device; blocks until every user has closed it, and every
+ *        user of the VFs it created
  */
 void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
 {
+	/* VFs we created point at this PF: they go first. */
+	vfio_pci_vfs_remove(vdev);
 	vfio_unregister_group_dev(&vdev->vdev);
 	vfio_pci_pm_unregister(vdev);
 	vfio_pci_vga_unregister(vdev);

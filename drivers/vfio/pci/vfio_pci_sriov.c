@@ -58,7 +58,7 @@ static int sriov_bus_notifier(struct notifier_block *nb,
  *
  * A VF finds the PF that created it; a PF gets its token.
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or a negative errno: -EBUSY for a PF with VFs enabled.
  */
 int vfio_pci_vf_init(struct vfio_pci_core_device *vdev)
 {
@@ -78,6 +78,14 @@ int vfio_pci_vf_init(struct vfio_pci_core_device *vdev)
 	}
 	if (!pdev->is_physfn)
 		return 0;
+	/*
+	 * VFs that exist already were made by someone else: we could
+	 * neither know who uses them nor make them need our token.
+	 */
+	if (pci_num_vf(pdev)) {
+		pci_warn(pdev, "SR-IOV is enabled: disable the VFs before binding the PF\n");
+		return -EBUSY;
+	}
 
 	tok = kzalloc(sizeof(*tok), GFP_KERNEL);
 	if (!tok)

@@ -11,8 +11,8 @@
  * caller passed in: a reset must never pull a device out from under
  * someone else.
  *
- * Every BAR mapping of every function is zapped and memory_lock held for
- * writing across a reset, so no access reaches a function mid-reset.
+ * Every function's memory_lock is held for writing across a reset and its
+ * BAR mappings zapped under it, so no access reaches a function mid-reset.
  */
 #include <linux/file.h>
 #include <linux/iommu.h>
@@ -328,10 +328,17 @@ static int dev_set_bus_reset(struct vfio_device_set *dev_set,
 	ret = dev_set_wake(dev_set);
 	if (ret)
 		return ret;
+	/*
+	 * Lock, then zap: a fault between the two would map a page again,
+	 * live across the reset.  No path holding one function's
+	 * memory_lock waits for another's or faults on user memory, so
+	 * taking them one after the other under the set lock cannot
+	 * deadlock.
+	 */
 	list_for_each_entry(vd, &dev_set->device_list, dev_set_list) {
 		cur = to_vfio_pci(vd);
-		vfio_pci_zap_bars(cur);
 		down_write_nest_lock(&cur->memory_lock, &dev_set->lock);
+		vfio_pci_zap_bars(cur);
 	}
 	ret = pci_reset_bus(pdev);
 	list_for_each_entry(vd, &dev_set->device_list, dev_set_list) {

@@ -7,9 +7,8 @@
  * form one device set (chosen at registration, see vfio_pci_assign_dev_set)
  * whose lock serialises the reset against any of them being opened or
  * closed.  Userspace may ask for it only if every function it hits is
- * bound to us and every one of them that is open belongs to a group the
- * caller passed in: a reset must never pull a device out from under
- * someone else.
+ * bound to us and belongs to a group the caller passed in: a reset must
+ * never pull a device out from under someone else.
  *
  * Every function's memory_lock is held for writing across a reset and its
  * BAR mappings zapped under it, so no access reaches a function mid-reset.
@@ -161,6 +160,15 @@ static int dep_fill_one(struct pci_dev *pdev, void *data)
 	return 0;
 }
 
+/* How many functions the reset hits. */
+static u32 reset_scope_count(struct pci_dev *target, bool slot)
+{
+	struct dep_fill fill = {};
+
+	reset_scope_walk(target, slot, dep_fill_one, &fill);
+	return fill.count;
+}
+
 static long hot_reset_info_copy(struct vfio_pci_hot_reset_info __user *arg,
 				struct vfio_pci_hot_reset_info *hdr,
 				struct dep_fill *fill, size_t minsz)
@@ -260,7 +268,10 @@ static int dev_set_covers_scope(struct vfio_pci_core_device *vdev, bool slot)
 	return check.err;
 }
 
-/* Every open member belongs to one of the caller's groups. */
+/*
+ * Every member belongs to one of the caller's groups, open or not: the
+ * caller must own whatever the reset hits, not only what is in use now.
+ */
 static bool dev_set_owned_by(struct vfio_device_set *dev_set,
 			     struct file **files, u32 nr)
 {
@@ -268,8 +279,6 @@ static bool dev_set_owned_by(struct vfio_device_set *dev_set,
 	u32 i;
 
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
-		if (!cur->open_count)
-			continue;
 		for (i = 0; i < nr; i++)
 			if (vfio_file_has_dev(files[i], cur))
 				break;
@@ -396,9 +405,10 @@ static void hot_reset_put_files(struct file **files, u32 count)
  * @arg: struct vfio_pci_hot_reset with the caller's group fds
  *
  * Return: 0; -EBADF for a descriptor that is not open; -EINVAL for
- * malformed requests, descriptors of other files, functions not bound to
- * us or open by someone the groups do not cover; -ENODEV without a slot
- * or bus reset; or the reset's error.
+ * malformed requests (among them more descriptors than functions the
+ * reset hits), descriptors of other files, functions not bound to us or
+ * in none of the groups; -ENODEV without a slot or bus reset; or the
+ * reset's error.
  */
 long vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,
 			      void __user *arg)
@@ -417,7 +427,8 @@ long vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,
 	ret = reset_scope_probe(vdev->pdev, &slot);
 	if (ret)
 		return ret;
-	if (!hdr.count || hdr.count > 256 ||
+	/* A group per function at most: more descriptors are a mistake. */
+	if (!hdr.count || hdr.count > reset_scope_count(vdev->pdev, slot) ||
 	    hdr.argsz < minsz + hdr.count * sizeof(s32))
 		return -EINVAL;
 

@@ -86,6 +86,12 @@ static int core_enable_and_snapshot(struct vfio_pci_core_device *vdev)
 	struct pci_dev *pdev = vdev->pdev;
 	int rc;
 
+	/*
+	 * Firmware or the previous driver may have left bus mastering on.
+	 * The user starts without it, and the snapshot the close restores
+	 * must not have it either.
+	 */
+	pci_clear_master(pdev);
 	rc = pci_enable_device(pdev);
 	if (rc)
 		return rc;
@@ -158,18 +164,28 @@ void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_finish_enable);
 
-/* Put back the config state from open and reset if we can. */
+/*
+ * Put back the config state from open, resetting the function on the way
+ * if it can be reset.  Without that state only a reset is worth doing,
+ * and the state of the moment is then what comes back after it.
+ */
 static void core_restore_and_reset(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 
-	if (pci_load_and_free_saved_state(pdev, &vdev->pci_saved_state))
-		pci_info(pdev, "no config state saved at open to restore\n");
-
 	vdev->needs_reset = true;
+	if (pci_load_and_free_saved_state(pdev, &vdev->pci_saved_state)) {
+		pci_info(pdev, "no config state saved at open to restore\n");
+		if (!vdev->reset_works)
+			return;
+		pci_save_state(pdev);
+	}
+
+	/* Nothing decodes, masters or interrupts while the reset runs. */
+	pci_write_config_word(pdev, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
 	/*
 	 * Only try: if someone holds the device lock (an unbind in flight)
-	 * the set-wide reset below or the next open will take care of it.
+	 * the set-wide reset or the next open will take care of it.
 	 */
 	if (vdev->reset_works && pci_dev_trylock(pdev)) {
 		if (!__pci_reset_function_locked(pdev))
@@ -203,9 +219,13 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 	vfio_pci_ioeventfds_release(vdev);
 	vfio_pci_regions_release(vdev);
 	vfio_pci_config_exit(vdev);
-	pci_disable_device(pdev);
 
 	core_restore_and_reset(vdev);
+	/*
+	 * Last, after whatever the restore wrote: the host gets the
+	 * function back with bus mastering off.
+	 */
+	pci_disable_device(pdev);
 	vfio_pci_dev_set_try_reset(vdev->vdev.dev_set);
 	/* Only now is the function quiet enough to leave its VM. */
 	vfio_pci_zdev_close(vdev);

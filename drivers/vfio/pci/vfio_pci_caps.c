@@ -35,7 +35,7 @@ static void caps_header_policy(struct vfio_pci_core_device *vdev)
 	vfio_pci_vcfg_put(vdev, PCI_VENDOR_ID, 2, pdev->vendor);
 	vfio_pci_vcfg_put(vdev, PCI_DEVICE_ID, 2, pdev->device);
 
-	/* Without a memory enable bit, emulate one so BARs can be gated. */
+	/* A VF has no memory or I/O enable: emulate them for the user. */
 	if (pdev->no_command_memory)
 		cmd_virt |= PCI_COMMAND_MEMORY | PCI_COMMAND_IO;
 	vfio_pci_cfg_policy(vdev, PCI_COMMAND, 2, cmd_virt, CFG_ALL);

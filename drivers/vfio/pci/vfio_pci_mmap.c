@@ -79,7 +79,8 @@ void vfio_pci_bar_inode_put(struct vfio_pci_core_device *vdev)
  * vfio_pci_memory_enabled - whether the device decodes memory BARs now
  * @vdev: the device; the caller holds memory_lock
  *
- * Return: true if the memory enable bit is set and the device is awake.
+ * Return: true if the device is awake and its memory enable bit is set
+ * (or it is a VF, which has none).
  */
 bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
 {
@@ -91,10 +92,14 @@ bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
 	if (pdev->current_state == PCI_D3hot ||
 	    pdev->current_state == PCI_D3cold)
 		return false;
+	/*
+	 * A VF has no memory enable of its own: the one in its PF's SR-IOV
+	 * capability is on for as long as the VF exists.  Whatever the user
+	 * wrote to the emulated bit, the BARs decode (as in 6.1).
+	 */
 	if (pdev->no_command_memory)
-		cmd = vfio_pci_vcfg_get(vdev, PCI_COMMAND, 2);
-	else
-		pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+		return true;
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	return cmd & PCI_COMMAND_MEMORY;
 }
 

@@ -2,9 +2,15 @@
 /*
  * SR-IOV through vfio-pci: a PF bound to vfio-pci (with enable_sriov)
  * creates a VF, which defaults to vfio-pci too, and the VF may only be
- * opened with the VF token the PF's user set.  The test VM's second NVMe
- * (08.0) is an SR-IOV PF.  Skipped where it does not exist.
+ * opened with the VF token the PF's user set (the PF too, while a VF is
+ * open).  Unbinding the PF removes its VFs; a PF that has VFs already
+ * cannot be bound.  The test VM's second NVMe (08.0) is an SR-IOV PF.
+ * Skipped where it does not exist.
  */
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "../kselftest_harness.h"
 #include "pci_test_util.h"
 
@@ -151,6 +157,289 @@ TEST_F(sriov, token_feature_bad_requests)
 	f->flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN;
 	f->argsz = sizeof(*f) + 8;
 	EXPECT_EQ(-EINVAL, vfio_ioctl(self->pf.device, VFIO_DEVICE_FEATURE, f));
+}
+
+/*
+ * While a VF is open its user depends on the PF's token: the PF may then
+ * only be opened by someone who knows it.  With no VF open, opening the
+ * PF with a token sets it.
+ */
+TEST_F(sriov, pf_open_while_vf_open)
+{
+	char with[64], pf_name[96];
+	int vf, pf;
+
+	if (self->vf_group < 0)
+		SKIP(return, "no VF");
+	snprintf(with, sizeof(with), " vf_token=%s", token);
+	vf = open_vf(self, with);
+	ASSERT_LE(0, vf);
+
+	EXPECT_EQ(-EACCES, vfio_ioctl(self->pf.group,
+				      VFIO_GROUP_GET_DEVICE_FD, PF));
+	snprintf(pf_name, sizeof(pf_name), PF " vf_token=%s", wrong);
+	EXPECT_EQ(-EACCES, vfio_ioctl(self->pf.group,
+				      VFIO_GROUP_GET_DEVICE_FD, pf_name));
+	snprintf(pf_name, sizeof(pf_name), PF " vf_token=%s", token);
+	pf = vfio_ioctl(self->pf.group, VFIO_GROUP_GET_DEVICE_FD, pf_name);
+	EXPECT_LE(0, pf);
+	if (pf >= 0)
+		close(pf);
+	close(vf);
+
+	/* No VF open: the PF opens without a token, or sets a new one. */
+	pf = vfio_ioctl(self->pf.group, VFIO_GROUP_GET_DEVICE_FD, PF);
+	EXPECT_LE(0, pf);
+	if (pf >= 0)
+		close(pf);
+	snprintf(pf_name, sizeof(pf_name), PF " vf_token=%s", wrong);
+	pf = vfio_ioctl(self->pf.group, VFIO_GROUP_GET_DEVICE_FD, pf_name);
+	EXPECT_LE(0, pf);
+	if (pf >= 0)
+		close(pf);
+	EXPECT_EQ(-EACCES, open_vf(self, with));
+	snprintf(with, sizeof(with), " vf_token=%s", wrong);
+	vf = open_vf(self, with);
+	EXPECT_LE(0, vf);
+	if (vf >= 0)
+		close(vf);
+}
+
+static sigjmp_buf bus_error_jmp;
+
+static void bus_error(int sig)
+{
+	siglongjmp(bus_error_jmp, 1);
+}
+
+/*
+ * A VF has no Memory Space Enable of its own (the PF's SR-IOV capability
+ * has it, and pci_enable_sriov() sets it): its BARs are reachable whatever
+ * the user wrote to its command register, as in 6.1.
+ */
+TEST_F(sriov, vf_bar_needs_no_memory_enable)
+{
+	struct sigaction sa = { .sa_handler = bus_error }, old;
+	struct vfio_region_info bar0;
+	char with[64];
+	__le16 cmd = 0;
+	volatile bool faulted = false;
+	volatile __le32 *map;
+	volatile __le32 seen = 0;
+	__le32 cap = 0;
+	int vf;
+
+	if (self->vf_group < 0)
+		SKIP(return, "no VF");
+	snprintf(with, sizeof(with), " vf_token=%s", token);
+	vf = open_vf(self, with);
+	ASSERT_LE(0, vf);
+	ASSERT_EQ(2, pci_cfg_write(vf, PCI_COMMAND, &cmd, 2));
+	EXPECT_EQ(0, le16toh(pci_cfg_read16(vf, PCI_COMMAND)) &
+		  PCI_COMMAND_MEMORY);
+
+	ASSERT_EQ(0, pci_region_info(vf, VFIO_PCI_BAR0_REGION_INDEX, &bar0,
+				     sizeof(bar0)));
+	/*
+	 * QEMU's VF answers 0 to everything until its PF brings it online,
+	 * so the value says little: that the access is made at all is the
+	 * point (without decode, the read fails with EIO, the mapping
+	 * faults with SIGBUS).
+	 */
+	EXPECT_EQ(4, pread(vf, &cap, 4, bar0.offset));
+
+	ASSERT_TRUE(bar0.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, vf, bar0.offset);
+	ASSERT_NE(MAP_FAILED, map);
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_error_jmp, 1))
+		faulted = true;
+	else
+		seen = map[0];
+	sigaction(SIGBUS, &old, NULL);
+	EXPECT_FALSE(faulted) TH_LOG("SIGBUS reading the VF's BAR 0 mapping");
+	EXPECT_EQ(le32toh(cap), le32toh(seen));
+	munmap((void *)map, 4096);
+	close(vf);
+}
+
+/* 1 if BDF is bound to DRIVER, 0 if not. */
+static int bound_to(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/%s", driver, bdf);
+	return !access(path, F_OK);
+}
+
+static void read_attr(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (f && fgets(buf, size, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Put the PF back the way the VM had it, whatever a test left: VFs gone
+ * (through vfio-pci if it created them, else through the host driver)
+ * and the PF with its old driver.
+ */
+static void pf_restore(const char *old)
+{
+	char n[16];
+
+	vfio_write_file(ENABLE_SRIOV, "Y");
+	vfio_write_file(SYSFS_PF "/sriov_numvfs", "0");
+	pci_unbind_vfio(PF, old);
+	read_attr(SYSFS_PF "/sriov_numvfs", n, sizeof(n));
+	if (strcmp(n, "0"))
+		vfio_write_file(SYSFS_PF "/sriov_numvfs", "0");
+	vfio_write_file(SYSFS_PF "/sriov_drivers_autoprobe", "1");
+	vfio_write_file(ENABLE_SRIOV, "N");
+}
+
+/* Enable one VF from PF handle @pf, set up for opening with @uuid. */
+static int pf_make_vf(struct pci_handle *pf, const char *uuid, char *vf,
+		      size_t size, int *vf_group)
+{
+	int ret;
+
+	ret = vfio_write_file(ENABLE_SRIOV, "Y");
+	if (!ret)
+		ret = set_token(pf->device, uuid);
+	if (!ret)
+		ret = vfio_write_file(SYSFS_PF "/sriov_numvfs", "1");
+	if (!ret)
+		ret = first_vf(vf, size);
+	if (ret)
+		return ret;
+	pci_wait_driver(vf);
+	if (!bound_to(vf, "vfio-pci"))
+		return -ENODEV;
+	*vf_group = vfio_open_group(pci_group_of(vf));
+	if (*vf_group < 0)
+		return *vf_group;
+	return vfio_group_set_container(*vf_group, pf->container);
+}
+
+static int open_with_token(int group, const char *bdf, const char *uuid)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s vf_token=%s", bdf, uuid);
+	return vfio_ioctl(group, VFIO_GROUP_GET_DEVICE_FD, name);
+}
+
+/*
+ * Unbinding a PF takes away the VFs it created, once their users (and
+ * the PF's) have closed them: nothing may be left pointing at the PF.
+ * A PF bound again then makes VFs that know only its new token.
+ */
+TEST(unbind_pf_takes_its_vfs)
+{
+	struct pci_handle pf;
+	char vf[32], vf2[32], n[16];
+	int vf_group = -1, vf_fd, status, ret;
+	pid_t pid;
+
+	if (access(SYSFS_PF "/sriov_totalvfs", F_OK))
+		SKIP(return, "no SR-IOV PF at " PF);
+	ret = pci_handle_setup(&pf, PF);
+	if (ret == PCI_ABSENT)
+		SKIP(return, "no vfio-pci");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, pf_make_vf(&pf, token, vf, sizeof(vf), &vf_group));
+	vf_fd = open_with_token(vf_group, vf, token);
+	ASSERT_LE(0, vf_fd);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Our copies of the descriptors would hold the unbind up. */
+		close(vf_fd);
+		close(vf_group);
+		pci_handle_close(&pf);
+		_exit(vfio_write_file("/sys/bus/pci/drivers/vfio-pci/unbind",
+				      PF) ? 1 : 0);
+	}
+	/* The unbind waits for the VF's user, then for the PF's. */
+	usleep(500000);
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	close(vf_fd);
+	close(vf_group);
+	pci_handle_close(&pf);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+
+	EXPECT_FALSE(bound_to(PF, "vfio-pci"));
+	read_attr(SYSFS_PF "/sriov_numvfs", n, sizeof(n));
+	EXPECT_STREQ("0", n);
+	EXPECT_NE(0, access(SYSFS_PF "/virtfn0", F_OK));
+	if (strcmp(n, "0")) {
+		/* The VF still points at the PF that is gone: stop here. */
+		pf_restore(pf.old_driver);
+		return;
+	}
+
+	/* Bound again, with a new token: the new VF answers to it only. */
+	vfio_write_file("/sys/bus/pci/drivers_probe", PF);
+	ASSERT_EQ(0, pci_handle_open(&pf));
+	ASSERT_EQ(0, pf_make_vf(&pf, wrong, vf2, sizeof(vf2), &vf_group));
+	EXPECT_EQ(-EACCES, open_with_token(vf_group, vf2, token));
+	vf_fd = open_with_token(vf_group, vf2, wrong);
+	EXPECT_LE(0, vf_fd);
+	if (vf_fd >= 0)
+		close(vf_fd);
+	close(vf_group);
+	/* VFs first: closing the PF resets it, and a PF reset hits them. */
+	vfio_write_file(SYSFS_PF "/sriov_numvfs", "0");
+	pci_handle_close(&pf);
+	pf_restore(pf.old_driver);
+}
+
+/*
+ * A PF whose VFs someone else created cannot be bound: vfio-pci could
+ * neither know those VFs' users nor hand them its token.  The host's
+ * nvme driver creates the VF here; autoprobe is off so the VF stays
+ * unbound.
+ */
+TEST(pf_with_vfs_is_refused)
+{
+	char old[64], drv[64] = "", link[PATH_MAX];
+	ssize_t len;
+	int ret;
+
+	if (access(SYSFS_PF "/sriov_totalvfs", F_OK))
+		SKIP(return, "no SR-IOV PF at " PF);
+	if (access(SYSFS_PF "/driver", F_OK)) {
+		vfio_write_file(SYSFS_PF "/driver_override", "\n");
+		vfio_write_file("/sys/bus/pci/drivers_probe", PF);
+		pci_wait_driver(PF);
+	}
+	len = readlink(SYSFS_PF "/driver", link, sizeof(link) - 1);
+	if (len > 0) {
+		link[len] = '\0';
+		snprintf(drv, sizeof(drv), "%s", basename(link));
+	}
+	if (strcmp(drv, "nvme"))
+		SKIP(return, "PF not bound to nvme (%s)", drv);
+	pci_wait_nvme_settled(PF);
+	ASSERT_EQ(0, vfio_write_file(SYSFS_PF "/sriov_drivers_autoprobe",
+				     "0"));
+	ASSERT_EQ(0, vfio_write_file(SYSFS_PF "/sriov_numvfs", "1"));
+
+	ret = pci_bind_vfio(PF, old, sizeof(old));
+	if (ret == PCI_ABSENT) {
+		pf_restore("nvme");
+		SKIP(return, "no vfio-pci");
+	}
+	EXPECT_EQ(-EBUSY, ret);
+	EXPECT_FALSE(bound_to(PF, "vfio-pci"));
+	pf_restore("nvme");
 }
 
 TEST_HARNESS_MAIN

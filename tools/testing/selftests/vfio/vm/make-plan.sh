@@ -14,8 +14,13 @@ for t in $(make -s -C "$src" print-tests); do
 	[ -z "$only" ] || [[ " $only " == *" $t "* ]] || continue
 	[ -e "$built/$t" ] || { echo "make-plan: $t was not built" >&2; exit 1; }
 	# Tests take seconds; a stuck one is reported long before the
-	# whole run's own timeout.
-	echo "$t 180"
+	# whole run's own timeout.  The fuzzer runs VFIO_FUZZ_SECONDS
+	# (60 by default), plus set-up and its kept cases.
+	if [ "$t" = vfio_fuzz ]; then
+		echo "$t $(( ${VFIO_FUZZ_SECONDS:-60} + 120 ))"
+	else
+		echo "$t 180"
+	fi
 	found=1
 done
 [ $found = 1 ] || { echo "make-plan: no test named '$only'" >&2; exit 1; }

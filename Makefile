@@ -12,6 +12,8 @@
 #   make check-pci-qemu  QEMU in the VM passes the NVMe to an inner guest
 #   make check-dpdk      dpdk-testpmd forwarding between two NICs in the VM
 #   make bench           type1 MAP/UNMAP timings, ours against Debian's
+#   make check-debug     the suite and clients on a debug kernel (KASAN,
+#                        lockdep, kmemleak, UBSAN, fault injection, ...)
 #   make install         install the modules over Debian's (updates/)
 #   make checkpatch | sparse | clean
 
@@ -23,6 +25,12 @@ ifndef KVER
 KVER = $(eval KVER := $(shell $(TOP)/scripts/kver.sh))$(KVER)
 endif
 KDIR ?= /usr/src/linux-headers-$(KVER)
+# Where kbuild builds our modules: the work tree itself, or (make
+# check-debug) a copy of it, so that the two kernels' objects never mix.
+MODSRC ?= $(TOP)
+# The test VM's kernel and the root its modules are installed under.
+VM_KERNEL ?= /boot/vmlinuz-$(KVER)
+VM_MODROOT ?=
 SELFTESTS := $(TOP)/tools/testing/selftests/vfio
 VM := $(SELFTESTS)/vm
 LINUX_SOURCE := /usr/src/linux-source-6.1.tar.xz
@@ -43,7 +51,7 @@ VFIO_CFLAGS += -DCONFIG_VFIO_PCI_ZDEV_KVM=1
 endif
 
 # Our include/ comes before the kernel's, so its VFIO headers win.
-KBUILD_ARGS = -C $(KDIR) M=$(TOP) \
+KBUILD_ARGS = -C $(KDIR) M=$(MODSRC) \
 	NOSTDINC_FLAGS="-I$(TOP)/include -I$(TOP)/include/uapi" \
 	$(VFIO_CONFIG)
 ifeq ($(CI),true)
@@ -55,7 +63,8 @@ endif
 KBUILD_ARGS += KCFLAGS="$(strip $(VFIO_CFLAGS))"
 
 .PHONY: all modules deps selftests check demo install checkpatch sparse \
-	clean check-s390 check-mdev-qemu check-pci-qemu check-dpdk bench
+	clean check-s390 check-mdev-qemu check-pci-qemu check-dpdk bench \
+	check-debug
 
 all: modules
 
@@ -63,6 +72,11 @@ deps:
 	@$(TOP)/scripts/install-deps.sh
 
 modules: deps
+ifneq ($(MODSRC),$(TOP))
+	@mkdir -p $(MODSRC)
+	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		--exclude='*.mod*' --exclude=build --exclude=.git $(TOP)/ $(MODSRC)/
+endif
 	$(MAKE) $(KBUILD_ARGS) modules
 
 sparse: deps
@@ -94,7 +108,7 @@ checkpatch: $(CHECKPATCH)
 
 # Everything the guest needs: all our modules, the Debian modules the
 # tests load, every test program.
-OUR_KOS = $(shell find $(TOP)/drivers $(TOP)/samples -name '*.ko' 2>/dev/null)
+OUR_KOS = $(shell find $(MODSRC)/drivers $(MODSRC)/samples -name '*.ko' 2>/dev/null)
 GUEST_MODULES := kvm kvm_amd kvm_intel nvme e1000 virtio_net virtio_pci \
 	irqbypass
 T ?=
@@ -113,12 +127,17 @@ CLIENTS := mdev_qemu pci_qemu dpdk
 # per vCPU: that way the nested KVM guest of pci_qemu did not boot in ten
 # minutes.
 SUITE_ACCEL ?= tcg,thread=single
+# The real clients' inner guests boot Debian's kernel, whichever kernel
+# the test VM runs.
+CLIENT_KVER ?= $(KVER)
+export VFIO_TIME_SCALE ?= 1
 
 check: modules selftests
 	@mkdir -p $(BUILD)/check
 	@$(VM)/make-plan.sh $(BUILD)/selftests $(SELFTESTS) "$(T)" \
 		> $(BUILD)/check/plan
 	@$(VM)/mkinitramfs.sh -o $(BUILD)/check/initramfs.gz -k $(KVER) \
+		$(if $(VM_MODROOT),-R $(VM_MODROOT)) \
 		-i $(VM)/init.sh $(addprefix -O ,$(OUR_KOS)) \
 		$(addprefix -m ,$(GUEST_MODULES)) \
 		-f $(BUILD)/check/plan:/etc/vfio-test/plan \
@@ -127,8 +146,9 @@ check: modules selftests
 	@{ echo "VFIOTEST BEGIN compat_check"; \
 	   $(TOP)/scripts/compat-check.sh $(KDIR) $(TOP); \
 	   echo "VFIOTEST END compat_check rc=$$?"; } > $(BUILD)/check/host.log 2>&1
-	@VM_ACCEL=$(SUITE_ACCEL) $(VM)/run-vm.sh -k /boot/vmlinuz-$(KVER) \
-		-i $(BUILD)/check/initramfs.gz -l $(BUILD)/check/console.log; \
+	@VM_ACCEL=$(SUITE_ACCEL) $(VM)/run-vm.sh -k $(VM_KERNEL) \
+		-i $(BUILD)/check/initramfs.gz -l $(BUILD)/check/console.log \
+		$(if $(VM_APPEND),-a "$(VM_APPEND)"); \
 	 rc=$$?; \
 	 cat $(BUILD)/check/host.log $(BUILD)/check/console.log | tr -d '\r' \
 		> $(BUILD)/check/all.log; \
@@ -139,13 +159,38 @@ check: modules selftests
 	 fi; \
 	 if [ "$(CHECK_CLIENTS)" != 0 ] && [ -z "$(T)" ]; then \
 		for t in $(CLIENTS); do \
-			$(SELFTESTS)/$$t/run.sh $(BUILD)/$$t $(KVER) \
+			VFIO_VM_KERNEL=$(VM_KERNEL) VFIO_VM_KVER=$(KVER) \
+			VFIO_VM_MODROOT=$(VM_MODROOT) VFIO_VM_APPEND="$(VM_APPEND)" \
+			$(SELFTESTS)/$$t/run.sh $(BUILD)/$$t $(CLIENT_KVER) \
 				$(OUR_KOS) > $(BUILD)/check/$$t.out 2>&1; \
 			cat $(BUILD)/$$t/all.log >> $(BUILD)/check/all.log; \
 		done; \
 	 fi; \
 	 grep -E '^(VFIOTEST|not ok|# FAIL)|^#.*Expected' $(BUILD)/check/all.log; \
 	 python3 $(VM)/tap-summary.py $(BUILD)/check/all.log && [ $$rc = 0 ]
+
+# The debug tier: the whole suite and the real clients again, on a kernel
+# built once from Debian's linux-source-6.1 with the kernel's checkers on
+# (tools/testing/selftests/vfio/debug.config) and cached outside the work
+# tree (scripts/debug-kernel.sh).  Our modules are built against it in a
+# copy of the tree.  Any report of KASAN, lockdep, UBSAN, DEBUG_OBJECTS or
+# kmemleak, a WARNING, BUG or hung task fails the program that was running
+# (vm/init.sh).  Everything takes longer there: VFIO_TIME_SCALE stretches
+# the time limits.  The s390x run is not part of it.
+DEBUG_TIME_SCALE ?= 4
+# The fuzzer runs ten minutes there (one in make check); the guest's init
+# gets the variable from the kernel command line.
+DEBUG_FUZZ_SECONDS ?= 600
+check-debug: deps
+	@dir=$$($(TOP)/scripts/debug-kernel.sh $(TOP)) && \
+	 VFIO_FUZZ_SECONDS=$(DEBUG_FUZZ_SECONDS) \
+	 $(MAKE) --no-print-directory check BUILD=$(BUILD)/debug \
+		MODSRC=$(BUILD)/debug/src KVER=$$(cat $$dir/release) \
+		KDIR=$$dir/linux VM_KERNEL=$$dir/bzImage VM_MODROOT=$$dir/root \
+		CLIENT_KVER=$(KVER) CHECK_S390=0 \
+		VM_APPEND="log_buf_len=16M VFIO_FUZZ_SECONDS=$(DEBUG_FUZZ_SECONDS)" \
+		VFIO_TIME_SCALE=$(DEBUG_TIME_SCALE) \
+		VM_TIMEOUT=$$((900 * $(DEBUG_TIME_SCALE) + $(DEBUG_FUZZ_SECONDS)))
 
 # The demo: QEMU in the test VM passes the NVMe through our vfio-pci to
 # a nested KVM guest that reads a known pattern from the disk.

@@ -3,6 +3,8 @@
 #
 # Install what building and testing need, from Debian's archive.  Quick and
 # silent when everything is there already, so every make target can call it.
+#
+#   install-deps.sh [debug]
 set -euo pipefail
 
 pkgs=(
@@ -13,6 +15,10 @@ pkgs=(
 	linux-libc-dev		# 6.1's uapi headers, for the ABI comparison
 	dpdk-dev		# dpdk-testpmd, a real client of vfio-pci
 )
+# "install-deps.sh debug": what building the debug kernel needs, too.
+if [ "${1:-}" = debug ]; then
+	pkgs+=(flex bison libelf-dev libssl-dev bc rsync)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

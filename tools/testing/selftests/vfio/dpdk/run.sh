@@ -7,6 +7,9 @@
 # check runs it after the suite, make check-dpdk alone.
 #
 #   run.sh OUT KVER OUR.ko...
+#
+# VFIO_VM_KERNEL, VFIO_VM_KVER, VFIO_VM_MODROOT, VFIO_VM_APPEND and
+# VFIO_TIME_SCALE as in vm/nested.sh.
 set -euo pipefail
 
 [ $# -ge 3 ] || { echo "usage: run.sh OUT KVER OUR.ko..." >&2; exit 2; }
@@ -28,15 +31,20 @@ done
 for ko in "$@"; do
 	args+=(-O "$ko")
 done
-echo "dpdk.sh 300" > "$out/plan"
-"$vm/mkinitramfs.sh" -o "$out/initramfs.gz" -k "$kver" -i "$vm/init.sh" \
+scale=${VFIO_TIME_SCALE:-1}
+vm_root=()
+[ -z "${VFIO_VM_MODROOT:-}" ] || vm_root=(-R "$VFIO_VM_MODROOT")
+echo "dpdk.sh $((300 * scale))" > "$out/plan"
+"$vm/mkinitramfs.sh" -o "$out/initramfs.gz" -k "${VFIO_VM_KVER:-$kver}" \
+	"${vm_root[@]}" -i "$vm/init.sh" \
 	"${args[@]}" -f "$out/plan:/etc/vfio-test/plan" \
 	-f "$here/guest.sh:/selftests/dpdk.sh" \
 	-f "$vm/tap.sh:/lib/vfio-test/tap.sh"
 
 rc=0
-"$vm/run-vm.sh" -k "/boot/vmlinuz-$kver" -i "$out/initramfs.gz" \
-	-l "$out/console.log" -t 600 || rc=$?
+"$vm/run-vm.sh" -k "${VFIO_VM_KERNEL:-/boot/vmlinuz-$kver}" \
+	-i "$out/initramfs.gz" -l "$out/console.log" -t $((600 * scale)) \
+	-a "${VFIO_VM_APPEND:-}" || rc=$?
 tr -d '\r' < "$out/console.log" | grep -vE '^\[ *[0-9]+\.[0-9]+\]' \
 	> "$out/all.log"
 grep -E '^(VFIOTEST|ok|not ok|#)' "$out/all.log" || true

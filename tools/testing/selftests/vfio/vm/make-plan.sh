@@ -3,7 +3,8 @@
 #
 # Print the guest's test plan, "NAME SECONDS" per line, in the order the
 # selftests Makefile lists the programs; with ONLY (names separated by
-# spaces), just those programs.
+# spaces), just those programs.  VFIO_TIME_SCALE (a whole number, for a
+# slower kernel such as the debug tier's) multiplies every limit.
 #
 #   make-plan.sh BUILT_DIR SELFTESTS_DIR [ONLY]
 set -euo pipefail
@@ -16,11 +17,9 @@ for t in $(make -s -C "$src" print-tests); do
 	# Tests take seconds; a stuck one is reported long before the
 	# whole run's own timeout.  The fuzzer runs VFIO_FUZZ_SECONDS
 	# (60 by default), plus set-up and its kept cases.
-	if [ "$t" = vfio_fuzz ]; then
-		echo "$t $(( ${VFIO_FUZZ_SECONDS:-60} + 120 ))"
-	else
-		echo "$t 180"
-	fi
+	limit=180
+	[ "$t" != vfio_fuzz ] || limit=$(( ${VFIO_FUZZ_SECONDS:-60} + 120 ))
+	echo "$t $((limit * ${VFIO_TIME_SCALE:-1}))"
 	found=1
 done
 [ $found = 1 ] || { echo "make-plan: no test named '$only'" >&2; exit 1; }

@@ -14,6 +14,11 @@
 # is a scratch directory for images and logs.  Prints the framed TAP of
 # the test VM and exits 0 if all its checks passed; OUT/all.log always
 # gets a framed result, a failure if the VM never ran.
+#
+# The test VM boots KVER's Debian kernel unless VFIO_VM_KERNEL,
+# VFIO_VM_KVER and VFIO_VM_MODROOT name another (make check-debug's);
+# the inner guest always boots Debian's.  VFIO_TIME_SCALE stretches the
+# time limit, VFIO_VM_APPEND adds to the test VM's command line.
 set -euo pipefail
 
 inner_args=()
@@ -32,6 +37,11 @@ done
 shift $((OPTIND - 1))
 here=$(cd "$(dirname "$0")" && pwd)
 kernel=/boot/vmlinuz-$kver
+vm_kernel=${VFIO_VM_KERNEL:-$kernel}
+vm_kver=${VFIO_VM_KVER:-$kver}
+vm_root=()
+[ -z "${VFIO_VM_MODROOT:-}" ] || vm_root=(-R "$VFIO_VM_MODROOT")
+scale=${VFIO_TIME_SCALE:-1}
 mkdir -p "$out"
 printf 'VFIOTEST BEGIN %s\nVFIOTEST END %s rc=1\n' "$name" "$name" \
 	> "$out/all.log"
@@ -68,17 +78,18 @@ ours=()
 for ko in "$@"; do
 	ours+=(-O "$ko")
 done
-echo "$name 800" > "$out/plan"
-"$here/mkinitramfs.sh" -o "$out/outer.cpio.gz" -k "$kver" -i "$here/init.sh" \
-	"${ours[@]}" -m kvm -m kvm_amd -m kvm_intel -m irqbypass -m nvme \
+echo "$name $((800 * scale))" > "$out/plan"
+"$here/mkinitramfs.sh" -o "$out/outer.cpio.gz" -k "$vm_kver" "${vm_root[@]}" \
+	-i "$here/init.sh" "${ours[@]}" \
+	-m kvm -m kvm_amd -m kvm_intel -m irqbypass -m nvme \
 	-b /usr/bin/qemu-system-x86_64 "${qemu_files[@]}" \
 	-f "$out/vmlinux:/inner/vmlinux" -f "$out/inner.cpio.gz:/inner/initrd.gz" \
 	-f "$out/plan:/etc/vfio-test/plan" -f "$guest:/selftests/$name" \
 	-f "$here/tap.sh:/lib/vfio-test/tap.sh"
 
 rc=0
-"$here/run-vm.sh" -k "$kernel" -i "$out/outer.cpio.gz" -l "$out/console.log" \
-	-t 900 || rc=$?
+"$here/run-vm.sh" -k "$vm_kernel" -i "$out/outer.cpio.gz" -l "$out/console.log" \
+	-t $((900 * scale)) -a "${VFIO_VM_APPEND:-}" || rc=$?
 tr -d '\r' < "$out/console.log" | grep -vE '^\[ *[0-9]+\.[0-9]+\]' \
 	> "$out/all.log"
 grep -E '^(VFIOTEST|ok|not ok|#)|inner\| ' "$out/all.log" || true

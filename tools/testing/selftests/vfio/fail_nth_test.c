@@ -1,0 +1,962 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Allocation-failure sweep.  Each path below runs once clean, then again
+ * and again with the Nth fault-injection point of the calling thread
+ * failing (/proc/thread-self/fail-nth), N = 1, 2, ... until a run passes
+ * fewer than N points and so no injection fired.  Every injection point
+ * counts: slab and page allocations and user copies (failslab,
+ * fail_page_alloc and fail_usercopy, set up to fail any allocation, not
+ * only atomic ones).  After every run:
+ *
+ *  - each call either succeeded or failed with an errno an allocation or
+ *    copy failure explains (ENOMEM, EFAULT, ENOSPC, EAGAIN);
+ *  - the kernel logged no report (WARNING, BUG, KASAN, UBSAN, lockdep,
+ *    DEBUG_OBJECTS, refcount or list corruption);
+ *  - nothing is left behind: the process's locked_vm and fds, the pages
+ *    pinned system-wide (nr_foll_pin_acquired - nr_foll_pin_released),
+ *    the reference counts of the modules involved.  The objects a run
+ *    leaked are kmemleak's to find: the debug tier's runner scans after
+ *    every program.
+ *
+ * A run that fails part-way may leave what the user did before the
+ * failure (a mapping made before the UNMAP that failed): each path has a
+ * clean-up, run without injection, that undoes what the user would.
+ *
+ * Needs CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC
+ * and CONFIG_FAULT_INJECTION_USERCOPY with debugfs (the kernel of make
+ * check-debug); each path skips on a kernel without them.
+ */
+#include <linux/kvm.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+
+#include "../kselftest_harness.h"
+#include "pci_test_util.h"
+#include "mdev_test_util.h"
+
+#define MOCK_DEV	71
+#define MDEV_N		40
+#define SZ_4K		4096UL
+#define SZ_2M		(2UL << 20)
+#define MAP_LEN		SZ_2M
+#define IOVA		0x100000000UL
+#define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+/* A path that passes more injection points than this is a bug of its own. */
+#define MAX_NTH		20000
+
+/* Everything a path needs that is set up once, without injection. */
+struct world {
+	struct pci_handle pci;		/* the e1000 on vfio-pci: a domain */
+	int mock_group;			/* an emulated-IOMMU group */
+	int kvm, kvm_vm, kvm_vfio;	/* a VM and its KVM-VFIO device */
+	char *anon, *thp, *huge, *bar;	/* memory of every kind to map */
+	long huge_pool;
+	size_t bar_len;
+	int bar_fd;
+	bool hot_reset;			/* the e1000 can be hot reset */
+};
+
+/* The step of a run that failed, for the report. */
+static const char *failed_step;
+
+#define STEP(ret, what, expr)						\
+	do {								\
+		if (!(ret)) {						\
+			(ret) = (expr);					\
+			if ((ret) < 0)					\
+				failed_step = (what);			\
+			else						\
+				(ret) = 0;				\
+		}							\
+	} while (0)
+
+static bool clean_errno(int ret)
+{
+	return ret == 0 || ret == -ENOMEM || ret == -EFAULT ||
+	       ret == -ENOSPC || ret == -EAGAIN;
+}
+
+/* ---- fault injection ---- */
+
+static int set_attr(const char *dir, const char *attr, const char *value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/%s", dir, attr);
+	return vfio_write_file(path, value);
+}
+
+/* Let fail-nth reach every allocation and copy; 0 or -errno. */
+static int fault_setup(void)
+{
+	if (access("/proc/thread-self/fail-nth", F_OK) ||
+	    access("/sys/kernel/debug/failslab", F_OK) ||
+	    access("/sys/kernel/debug/fail_page_alloc", F_OK) ||
+	    access("/sys/kernel/debug/fail_usercopy", F_OK))
+		return -ENOENT;
+	if (set_attr("failslab", "ignore-gfp-wait", "N") ||
+	    set_attr("failslab", "verbose", "0") ||
+	    set_attr("fail_page_alloc", "ignore-gfp-wait", "N") ||
+	    set_attr("fail_page_alloc", "ignore-gfp-highmem", "N") ||
+	    set_attr("fail_page_alloc", "min-order", "0") ||
+	    set_attr("fail_page_alloc", "verbose", "0") ||
+	    set_attr("fail_usercopy", "verbose", "0"))
+		return -EIO;
+	return 0;
+}
+
+static int nth_fd = -1;
+
+static void nth_arm(unsigned int n)
+{
+	char text[16];
+	int len = snprintf(text, sizeof(text), "%u", n);
+
+	if (pwrite(nth_fd, text, len, 0) != len)
+		abort();
+}
+
+/*
+ * Disarm; returns whether the Nth point was reached (an injection fired).
+ * Reading and writing the file copy to and from user memory, which are
+ * injection points themselves while the count is not spent: a failed copy
+ * is the count running out there, after the run.
+ */
+static bool nth_disarm(void)
+{
+	char text[16] = "";
+	ssize_t n;
+
+	n = pread(nth_fd, text, sizeof(text) - 1, 0);
+	if (n < 0 && errno != EFAULT)
+		abort();
+	while (pwrite(nth_fd, "0", 1, 0) != 1)
+		if (errno != EFAULT)
+			abort();
+	return n > 0 && atoi(text) == 0;
+}
+
+/* ---- what must come back to where it was ---- */
+
+static const char *const modules[] = {
+	"vfio", "vfio_iommu_type1", "vfio_pci_core", "vfio_pci", "vfio_mock",
+	"mdev", "mcounter", "kvm",
+};
+#define NR_MODULES	(sizeof(modules) / sizeof(modules[0]))
+
+struct snapshot {
+	long vmlck_kb;
+	long pins;
+	int fds;
+	long refcnt[NR_MODULES];
+};
+
+static long vmlck_kb(void)
+{
+	return vfio_read_counter("/proc/self/status", "VmLck:");
+}
+
+static long pinned_pages(void)
+{
+	long long acquired, released;
+
+	vfio_write_file("/proc/sys/vm/stat_refresh", "1");
+	acquired = vfio_read_counter("/proc/vmstat", "nr_foll_pin_acquired");
+	released = vfio_read_counter("/proc/vmstat", "nr_foll_pin_released");
+	return acquired < 0 || released < 0 ? -1 : acquired - released;
+}
+
+static long module_refcnt(const char *name)
+{
+	char path[96], text[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(text, sizeof(text), f))
+		text[0] = '\0';
+	fclose(f);
+	return atol(text);
+}
+
+static void snapshot_take(struct snapshot *s)
+{
+	unsigned int i;
+
+	s->vmlck_kb = vmlck_kb();
+	s->pins = pinned_pages();
+	s->fds = vfio_count_fds();
+	for (i = 0; i < NR_MODULES; i++)
+		s->refcnt[i] = module_refcnt(modules[i]);
+}
+
+/* What differs between two snapshots, or NULL. */
+static const char *snapshot_diff(const struct snapshot *a,
+				 const struct snapshot *b)
+{
+	static char what[96];
+	unsigned int i;
+
+	if (a->vmlck_kb != b->vmlck_kb)
+		return "locked_vm";
+	if (a->pins != b->pins)
+		return "pinned pages";
+	if (a->fds != b->fds)
+		return "open fds";
+	for (i = 0; i < NR_MODULES; i++) {
+		if (a->refcnt[i] != b->refcnt[i]) {
+			snprintf(what, sizeof(what), "refcnt of %s", modules[i]);
+			return what;
+		}
+	}
+	return NULL;
+}
+
+/* ---- the kernel log ---- */
+
+static const char *const reports[] = {
+	"WARNING:", "BUG:", "Oops", "UBSAN:", "ODEBUG:", "refcount_t:",
+	"list_add corruption", "list_del corruption", "kernel BUG at",
+	"general protection fault", "possible circular locking",
+};
+
+/* The first report logged since the last call, into @out; false if none. */
+static bool kmsg_report(int fd, char *out, size_t size)
+{
+	char rec[2048];
+	unsigned int i;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* overwritten records */
+			continue;
+		if (n <= 0)
+			return false;
+		rec[n] = '\0';
+		for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
+			if (strstr(rec, reports[i])) {
+				snprintf(out, size, "%s", rec);
+				return true;
+			}
+		}
+	}
+}
+
+/* ---- paths ---- */
+
+struct path {
+	const char *name;
+	/* Without injection; 0, -errno, or PCI_ABSENT to skip the path. */
+	int (*setup)(struct world *w);
+	/* Under injection; must undo what it did when every step worked. */
+	int (*run)(struct world *w);
+	/* Without injection: undo what a failed run left. */
+	void (*cleanup)(struct world *w);
+	void (*teardown)(struct world *w);
+};
+
+static int map(int container, void *vaddr, unsigned long iova, size_t len)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m), .flags = RW,
+		.vaddr = (unsigned long)vaddr, .iova = iova, .size = len,
+	};
+
+	return vfio_ioctl(container, VFIO_IOMMU_MAP_DMA, &m);
+}
+
+static int unmap(int container, unsigned long iova, size_t len, __u32 flags)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u), .flags = flags, .iova = iova, .size = len,
+	};
+
+	return vfio_ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u);
+}
+
+static void unmap_all(struct world *w)
+{
+	unmap(w->pci.container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL);
+}
+
+static int mock_group_open(unsigned int id, const char *flags)
+{
+	vfio_mock_destroy(id);
+	if (vfio_mock_create(id, 0, flags))
+		return -EIO;
+	return vfio_open_group(vfio_mock_group(id));
+}
+
+/* Container and type1: open, attach a group, set the IOMMU, query. */
+static int run_container(struct world *w)
+{
+	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
+	int c, g, ret = 0;
+
+	c = vfio_open_container();
+	STEP(ret, "open container", c);
+	g = vfio_open_group(vfio_mock_group(MOCK_DEV));
+	STEP(ret, "open group", g);
+	STEP(ret, "SET_CONTAINER", vfio_group_set_container(g, c));
+	STEP(ret, "SET_IOMMU", vfio_ioctl(c, VFIO_SET_IOMMU,
+					  VFIO_TYPE1v2_IOMMU));
+	STEP(ret, "IOMMU_GET_INFO", vfio_ioctl(c, VFIO_IOMMU_GET_INFO, &info));
+	if (g >= 0)
+		close(g);
+	if (c >= 0)
+		close(c);
+	return ret;
+}
+
+static int setup_mock(struct world *w)
+{
+	w->mock_group = mock_group_open(MOCK_DEV, "unmap");
+	return w->mock_group < 0 ? w->mock_group : 0;
+}
+
+static void teardown_mock(struct world *w)
+{
+	close(w->mock_group);
+	w->mock_group = -1;
+	vfio_mock_destroy(MOCK_DEV);
+}
+
+static void no_cleanup(struct world *w)
+{
+}
+
+/* ---- the e1000 on vfio-pci: an IOMMU domain, and a vfio-pci device ---- */
+
+static int setup_pci(struct world *w)
+{
+	int ret = pci_handle_setup(&w->pci, PCI_E1000);
+
+	if (ret)
+		return ret;
+	if (w->pci.iommu_type != VFIO_TYPE1v2_IOMMU) {
+		pci_handle_teardown(&w->pci);
+		return -ENODEV;
+	}
+	/* The path opens the device itself. */
+	close(w->pci.device);
+	w->pci.device = -1;
+	return 0;
+}
+
+static void teardown_pci(struct world *w)
+{
+	unmap_all(w);
+	pci_handle_teardown(&w->pci);
+}
+
+static int run_map(struct world *w, char *mem, size_t len)
+{
+	int ret = 0;
+
+	STEP(ret, "MAP_DMA", map(w->pci.container, mem, IOVA, len));
+	if (ret)
+		return ret;
+	STEP(ret, "UNMAP_DMA", unmap(w->pci.container, IOVA, len, 0));
+	return ret;
+}
+
+static int run_map_anon(struct world *w)
+{
+	return run_map(w, w->anon, MAP_LEN);
+}
+
+static int run_map_thp(struct world *w)
+{
+	return run_map(w, w->thp, MAP_LEN);
+}
+
+static int run_map_hugetlb(struct world *w)
+{
+	return run_map(w, w->huge, MAP_LEN);
+}
+
+static int run_map_pfnmap(struct world *w)
+{
+	return run_map(w, w->bar, w->bar_len);
+}
+
+static int setup_thp(struct world *w)
+{
+	int ret = setup_pci(w);
+	char *area;
+
+	if (ret)
+		return ret;
+	area = mmap(NULL, 2 * MAP_LEN, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		return -errno;
+	w->thp = (char *)(((unsigned long)area + SZ_2M - 1) & ~(SZ_2M - 1));
+	madvise(w->thp, MAP_LEN, MADV_HUGEPAGE);
+	memset(w->thp, 0x5a, MAP_LEN);
+	return 0;
+}
+
+static int setup_hugetlb(struct world *w)
+{
+	int ret = setup_pci(w);
+
+	if (ret)
+		return ret;
+	w->huge_pool = vfio_hugetlb_grow(MAP_LEN / SZ_2M);
+	if (w->huge_pool < 0)
+		return -ENOMEM;
+	w->huge = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE,
+		       -1, 0);
+	return w->huge == MAP_FAILED ? -errno : 0;
+}
+
+static void teardown_hugetlb(struct world *w)
+{
+	teardown_pci(w);
+	if (w->huge && w->huge != MAP_FAILED)
+		munmap(w->huge, MAP_LEN);
+	w->huge = NULL;
+	vfio_hugetlb_restore(w->huge_pool);
+}
+
+/*
+ * VM_PFNMAP memory: the BAR of the virtio-net through its sysfs resource
+ * file, mapped through the e1000's domain.
+ */
+static int setup_pfnmap(struct world *w)
+{
+	const char *res = "/sys/bus/pci/devices/" PCI_VIRTIO "/resource4";
+	int ret = setup_pci(w);
+	struct stat st;
+
+	if (ret)
+		return ret;
+	w->bar_fd = open(res, O_RDWR);
+	if (w->bar_fd < 0 || fstat(w->bar_fd, &st))
+		return -errno;
+	w->bar_len = st.st_size;
+	w->bar = mmap(NULL, w->bar_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      w->bar_fd, 0);
+	return w->bar == MAP_FAILED ? -errno : 0;
+}
+
+static void teardown_pfnmap(struct world *w)
+{
+	teardown_pci(w);
+	if (w->bar && w->bar != MAP_FAILED)
+		munmap(w->bar, w->bar_len);
+	w->bar = NULL;
+	if (w->bar_fd >= 0)
+		close(w->bar_fd);
+	w->bar_fd = -1;
+}
+
+/* A group attached to a container that has mappings: domain and replay. */
+static int setup_replay(struct world *w)
+{
+	int ret = setup_pci(w);
+
+	if (ret)
+		return ret;
+	/* Start over with only the emulated group and a mapping. */
+	vfio_ioctl(w->pci.group, VFIO_GROUP_UNSET_CONTAINER, NULL);
+	ret = setup_mock(w);
+	if (!ret)
+		ret = vfio_group_set_container(w->mock_group, w->pci.container);
+	if (!ret)
+		ret = vfio_ioctl(w->pci.container, VFIO_SET_IOMMU,
+				 VFIO_TYPE1v2_IOMMU);
+	if (!ret)
+		ret = map(w->pci.container, w->anon, IOVA, MAP_LEN);
+	return ret;
+}
+
+static int run_replay(struct world *w)
+{
+	int ret = 0;
+
+	STEP(ret, "SET_CONTAINER",
+	     vfio_group_set_container(w->pci.group, w->pci.container));
+	if (ret)
+		return ret;
+	STEP(ret, "UNSET_CONTAINER",
+	     vfio_ioctl(w->pci.group, VFIO_GROUP_UNSET_CONTAINER, NULL));
+	return ret;
+}
+
+static void cleanup_replay(struct world *w)
+{
+	vfio_ioctl(w->pci.group, VFIO_GROUP_UNSET_CONTAINER, NULL);
+}
+
+static void teardown_replay(struct world *w)
+{
+	unmap_all(w);
+	teardown_mock(w);
+	/* The PCI group is no longer attached: teardown_pci just closes. */
+	pci_handle_teardown(&w->pci);
+}
+
+/* Dirty page tracking over a pinned mapping. */
+static int setup_dirty(struct world *w)
+{
+	int ret = setup_pci(w);
+
+	return ret ? ret : map(w->pci.container, w->anon, IOVA, MAP_LEN);
+}
+
+static int dirty(int container, __u32 flags, void *data)
+{
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap db;
+		struct vfio_iommu_type1_dirty_bitmap_get get;
+	} arg = { .db = { .argsz = sizeof(arg.db), .flags = flags } };
+
+	if (data) {
+		arg.db.argsz = sizeof(arg);
+		arg.get.iova = IOVA;
+		arg.get.size = MAP_LEN;
+		arg.get.bitmap.pgsize = SZ_4K;
+		arg.get.bitmap.size = MAP_LEN / SZ_4K / 8;
+		arg.get.bitmap.data = data;
+	}
+	return vfio_ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &arg);
+}
+
+static int run_dirty(struct world *w)
+{
+	__u64 bitmap[MAP_LEN / SZ_4K / 64];
+	int c = w->pci.container, ret = 0;
+
+	STEP(ret, "DIRTY_PAGES start",
+	     dirty(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START, NULL));
+	if (ret)
+		return ret;
+	STEP(ret, "DIRTY_PAGES get",
+	     dirty(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP, bitmap));
+	/* Stop even if get failed: stopping must work whatever came before. */
+	if (dirty(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP, NULL) < 0 && !ret) {
+		failed_step = "DIRTY_PAGES stop";
+		ret = -errno;
+	}
+	return ret;
+}
+
+static void cleanup_dirty(struct world *w)
+{
+	dirty(w->pci.container, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP, NULL);
+}
+
+/* vfio_pin_pages() and vfio_dma_rw() through the mock device. */
+static int setup_pins(struct world *w)
+{
+	int ret = setup_replay(w);
+
+	/* Again with the domain: the pins are then on pinned memory too. */
+	if (!ret)
+		ret = vfio_group_set_container(w->pci.group, w->pci.container);
+	return ret;
+}
+
+static int mock_pin(int device, unsigned long request, unsigned long npages)
+{
+	struct vfio_mock_pin pin = {
+		.argsz = sizeof(pin), .flags = VFIO_MOCK_PIN_WRITE,
+		.iova = IOVA, .npages = npages,
+	};
+
+	return vfio_ioctl(device, request, &pin);
+}
+
+static int mock_rw(int device, void *data, size_t len, bool write)
+{
+	struct vfio_mock_rw rw = {
+		.argsz = sizeof(rw), .flags = write ? VFIO_MOCK_RW_WRITE : 0,
+		.iova = IOVA + 3 * SZ_4K - 64, .data = (unsigned long)data,
+		.length = len,
+	};
+
+	return vfio_ioctl(device, VFIO_MOCK_DMA_RW, &rw);
+}
+
+static int run_pins(struct world *w)
+{
+	static char out[3 * SZ_4K], back[3 * SZ_4K];
+	char name[32];
+	int dev, ret = 0;
+
+	vfio_mock_name(MOCK_DEV, name, sizeof(name));
+	memset(out, 0xa5, sizeof(out));
+	memset(back, 0, sizeof(back));
+	dev = vfio_ioctl(w->mock_group, VFIO_GROUP_GET_DEVICE_FD, name);
+	STEP(ret, "GET_DEVICE_FD", dev);
+	STEP(ret, "MOCK_PIN", mock_pin(dev, VFIO_MOCK_PIN, 16));
+	STEP(ret, "MOCK_DMA_RW write", mock_rw(dev, out, sizeof(out), true));
+	STEP(ret, "MOCK_DMA_RW read", mock_rw(dev, back, sizeof(back), false));
+	if (!ret && memcmp(out, back, sizeof(out))) {
+		failed_step = "vfio_dma_rw() data";
+		ret = -EILSEQ;
+	}
+	STEP(ret, "MOCK_UNPIN", mock_pin(dev, VFIO_MOCK_UNPIN, 16));
+	if (dev >= 0)
+		close(dev);
+	return ret;
+}
+
+/* The vfio-pci device: open, config, BARs, ROM, interrupts, close. */
+static int setup_pci_device(struct world *w)
+{
+	struct vfio_pci_hot_reset_info info = { .argsz = sizeof(info) };
+	int ret = setup_pci(w), dev;
+
+	if (ret)
+		return ret;
+	dev = vfio_ioctl(w->pci.group, VFIO_GROUP_GET_DEVICE_FD, PCI_E1000);
+	if (dev < 0)
+		return dev;
+	ret = vfio_ioctl(dev, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info);
+	w->hot_reset = ret == 0 || ret == -ENOSPC;
+	close(dev);
+	return 0;
+}
+
+static int irq_eventfd(int dev, unsigned int index, unsigned int count,
+		       int efd)
+{
+	int fds[2] = { efd, efd };
+
+	return pci_set_irqs(dev, index, VFIO_IRQ_SET_DATA_EVENTFD |
+			    VFIO_IRQ_SET_ACTION_TRIGGER, 0, count, fds,
+			    count * sizeof(fds[0]));
+}
+
+static int irq_off(int dev, unsigned int index)
+{
+	return pci_set_irqs(dev, index, VFIO_IRQ_SET_DATA_NONE |
+			    VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL, 0);
+}
+
+static int ioeventfd(int dev, int efd)
+{
+	struct vfio_device_ioeventfd io = {
+		.argsz = sizeof(io), .flags = VFIO_DEVICE_IOEVENTFD_32,
+		.offset = REGION_OFF(VFIO_PCI_BAR0_REGION_INDEX) + 0xc8,
+		.data = 0, .fd = efd,
+	};
+
+	return vfio_ioctl(dev, VFIO_DEVICE_IOEVENTFD, &io);
+}
+
+static int hot_reset(struct world *w, int dev)
+{
+	struct {
+		struct vfio_pci_hot_reset reset;
+		__s32 fds[1];
+	} arg = {
+		.reset = { .argsz = sizeof(arg) }, .fds = { w->pci.group },
+	};
+
+	arg.reset.count = 1;
+	return vfio_ioctl(dev, VFIO_DEVICE_PCI_HOT_RESET, &arg);
+}
+
+static int run_pci_device(struct world *w)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_region_info region;
+	unsigned char cfg[256];
+	unsigned int i, word;
+	int dev, efd, ret = 0;
+
+	efd = eventfd(0, EFD_CLOEXEC);
+	STEP(ret, "eventfd", efd);
+	dev = vfio_ioctl(w->pci.group, VFIO_GROUP_GET_DEVICE_FD, PCI_E1000);
+	STEP(ret, "GET_DEVICE_FD", dev);
+	STEP(ret, "GET_INFO", vfio_ioctl(dev, VFIO_DEVICE_GET_INFO, &info));
+	for (i = 0; !ret && i < VFIO_PCI_NUM_REGIONS; i++) {
+		region = (struct vfio_region_info){ .argsz = sizeof(region),
+						    .index = i };
+		STEP(ret, "GET_REGION_INFO",
+		     vfio_ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &region));
+	}
+	STEP(ret, "config read", pci_cfg_read(dev, 0, cfg, sizeof(cfg)));
+	word = 0;
+	STEP(ret, "config write", pci_cfg_write(dev, PCI_COMMAND, &cfg[4], 2));
+	STEP(ret, "BAR0 read",
+	     (int)pread(dev, &word, 4, REGION_OFF(VFIO_PCI_BAR0_REGION_INDEX) +
+			8) == 4 ? 0 : -errno);
+	STEP(ret, "ROM read",
+	     (int)pread(dev, &word, 4,
+			REGION_OFF(VFIO_PCI_ROM_REGION_INDEX)) >= 0 ? 0 : -errno);
+	STEP(ret, "INTx on", irq_eventfd(dev, VFIO_PCI_INTX_IRQ_INDEX, 1, efd));
+	STEP(ret, "INTx off", irq_off(dev, VFIO_PCI_INTX_IRQ_INDEX));
+	STEP(ret, "MSI on", irq_eventfd(dev, VFIO_PCI_MSI_IRQ_INDEX, 1, efd));
+	STEP(ret, "MSI off", irq_off(dev, VFIO_PCI_MSI_IRQ_INDEX));
+	STEP(ret, "ERR on", irq_eventfd(dev, VFIO_PCI_ERR_IRQ_INDEX, 1, efd));
+	STEP(ret, "REQ on", irq_eventfd(dev, VFIO_PCI_REQ_IRQ_INDEX, 1, efd));
+	STEP(ret, "IOEVENTFD add", ioeventfd(dev, efd));
+	STEP(ret, "IOEVENTFD del", ioeventfd(dev, -1));
+	if (w->hot_reset)
+		STEP(ret, "PCI_HOT_RESET", hot_reset(w, dev));
+	/* Closing releases whatever is still on: ERR, REQ, a failed step's. */
+	if (dev >= 0)
+		close(dev);
+	if (efd >= 0)
+		close(efd);
+	return ret;
+}
+
+/* KVM capture: the device takes the group's KVM at its first open. */
+static int setup_kvm(struct world *w)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_VFIO };
+
+	if (access("/dev/kvm", F_OK) && vfio_modprobe("kvm_amd"))
+		vfio_modprobe("kvm_intel");
+	w->kvm = open("/dev/kvm", O_RDWR);
+	if (w->kvm < 0)
+		return PCI_ABSENT;
+	w->kvm_vm = vfio_ioctl(w->kvm, KVM_CREATE_VM, 0);
+	if (w->kvm_vm < 0)
+		return w->kvm_vm;
+	if (vfio_ioctl(w->kvm_vm, KVM_CREATE_DEVICE, &cd) < 0)
+		return -errno;
+	w->kvm_vfio = cd.fd;
+	w->mock_group = mock_group_open(MOCK_DEV, "kvm");
+	return w->mock_group < 0 ? w->mock_group : 0;
+}
+
+static int kvm_group(struct world *w, bool add)
+{
+	struct kvm_device_attr attr = {
+		.group = KVM_DEV_VFIO_GROUP,
+		.attr = add ? KVM_DEV_VFIO_GROUP_ADD : KVM_DEV_VFIO_GROUP_DEL,
+		.addr = (unsigned long)&w->mock_group,
+	};
+
+	return vfio_ioctl(w->kvm_vfio, KVM_SET_DEVICE_ATTR, &attr);
+}
+
+static int run_kvm(struct world *w)
+{
+	char name[32];
+	int c, dev = -1, ret = 0;
+
+	vfio_mock_name(MOCK_DEV, name, sizeof(name));
+	c = vfio_open_container();
+	STEP(ret, "open container", c);
+	STEP(ret, "SET_CONTAINER", vfio_group_set_container(w->mock_group, c));
+	STEP(ret, "SET_IOMMU", vfio_ioctl(c, VFIO_SET_IOMMU,
+					  VFIO_TYPE1v2_IOMMU));
+	STEP(ret, "KVM GROUP_ADD", kvm_group(w, true));
+	if (!ret) {
+		dev = vfio_ioctl(w->mock_group, VFIO_GROUP_GET_DEVICE_FD, name);
+		STEP(ret, "GET_DEVICE_FD", dev);
+		if (dev >= 0)
+			close(dev);
+		if (kvm_group(w, false) < 0 && !ret) {
+			failed_step = "KVM GROUP_DEL";
+			ret = -errno;
+		}
+	}
+	if (c >= 0)
+		close(c);
+	return ret;
+}
+
+static void cleanup_kvm(struct world *w)
+{
+	kvm_group(w, false);
+}
+
+static void teardown_kvm(struct world *w)
+{
+	if (w->mock_group >= 0)
+		teardown_mock(w);
+	if (w->kvm_vfio >= 0)
+		close(w->kvm_vfio);
+	if (w->kvm_vm >= 0)
+		close(w->kvm_vm);
+	if (w->kvm >= 0)
+		close(w->kvm);
+	w->kvm = w->kvm_vm = w->kvm_vfio = -1;
+}
+
+/* An mdev of the mcounter sample: create, open, use, close, remove. */
+static int setup_mdev(struct world *w)
+{
+	if (vfio_modprobe("mcounter"))
+		return -ENOENT;
+	mdev_remove_test_instances();
+	return 0;
+}
+
+static int run_mdev(struct world *w)
+{
+	struct vfio_mock_handle h = { -1, -1, -1 };
+	int ret = 0;
+
+	STEP(ret, "mdev create", mdev_create("mcounter", "mcounter-basic", MDEV_N));
+	STEP(ret, "mdev open", mdev_open(&h, MDEV_N, VFIO_TYPE1v2_IOMMU));
+	vfio_mock_handle_close(&h);
+	if (mdev_exists(MDEV_N) && mdev_remove(MDEV_N) && !ret) {
+		failed_step = "mdev remove";
+		ret = -EIO;
+	}
+	return ret;
+}
+
+static void cleanup_mdev(struct world *w)
+{
+	if (mdev_exists(MDEV_N))
+		mdev_remove(MDEV_N);
+}
+
+static void teardown_mdev(struct world *w)
+{
+	mdev_remove_test_instances();
+	mdev_unload("mcounter");
+}
+
+/* ---- the sweep ---- */
+
+FIXTURE(sweep) {
+	struct world w;
+	int kmsg;
+};
+
+FIXTURE_VARIANT(sweep) {
+	struct path path;
+};
+
+FIXTURE_SETUP(sweep)
+{
+	struct world *w = &self->w;
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	w->mock_group = w->kvm = w->kvm_vm = w->kvm_vfio = w->bar_fd = -1;
+	w->pci.container = w->pci.group = w->pci.device = -1;
+	self->kmsg = -1;
+	ret = fault_setup();
+	if (ret == -ENOENT)
+		SKIP(return, "no fail-nth and fault injection debugfs (make check-debug's kernel has them)");
+	ASSERT_EQ(0, ret);
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	ASSERT_LE(0, nth_fd);
+	ASSERT_EQ(0, vfio_modprobe("vfio_iommu_type1"));
+	ASSERT_EQ(0, vfio_modprobe("vfio_mock"));
+	w->anon = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, w->anon);
+	ret = variant->path.setup(w);
+	if (ret == PCI_ABSENT)
+		SKIP(return, "what the path needs is not in this machine");
+	ASSERT_EQ(0, ret);
+	self->kmsg = kmsg_open_at_end();
+	ASSERT_LE(0, self->kmsg);
+}
+
+FIXTURE_TEARDOWN(sweep)
+{
+	if (self->kmsg >= 0) {
+		variant->path.teardown(&self->w);
+		close(self->kmsg);
+	}
+	if (nth_fd >= 0)
+		close(nth_fd);
+	nth_fd = -1;
+}
+
+/*
+ * One run of the path with its Nth point failing (0: none), then its
+ * clean-up; returns what went wrong, or NULL.
+ */
+static const char *run_once(const struct path *p, struct world *w, int kmsg,
+			    unsigned int n, bool *fired, int *err)
+{
+	static char what[2200];
+	struct snapshot before, after;
+	const char *diff;
+	int ret;
+
+	snapshot_take(&before);
+	failed_step = "";
+	if (n)
+		nth_arm(n);
+	ret = p->run(w);
+	*fired = n && nth_disarm();
+	p->cleanup(w);
+	*err = ret;
+	if (!clean_errno(ret) || (!n && ret)) {
+		snprintf(what, sizeof(what), "%s failed with %s", failed_step,
+			 strerror(-ret));
+		return what;
+	}
+	if (kmsg_report(kmsg, what, sizeof(what)))
+		return what;
+	snapshot_take(&after);
+	diff = snapshot_diff(&before, &after);
+	if (diff) {
+		snprintf(what, sizeof(what), "%s not back where it was (%s failed with %s)",
+			 diff, failed_step, strerror(-ret));
+		return what;
+	}
+	return NULL;
+}
+
+TEST_F(sweep, fail_nth)
+{
+	const struct path *p = &variant->path;
+	unsigned int n, failures = 0;
+	const char *bad;
+	bool fired;
+	int err;
+
+	/* The 6.1 harness runs the body even when the set-up skipped. */
+	if (self->kmsg < 0)
+		SKIP(return, "not set up");
+	bad = run_once(p, &self->w, self->kmsg, 0, &fired, &err);
+	ASSERT_EQ(NULL, bad) TH_LOG("%s, without injection: %s", p->name, bad);
+	for (n = 1; n < MAX_NTH; n++) {
+		bad = run_once(p, &self->w, self->kmsg, n, &fired, &err);
+		ASSERT_EQ(NULL, bad)
+			TH_LOG("%s, point %u failing: %s", p->name, n, bad);
+		if (!fired)
+			break;
+		failures += err != 0;
+	}
+	ASSERT_LT(n, MAX_NTH);
+	/* The path still works after everything it went through. */
+	bad = run_once(p, &self->w, self->kmsg, 0, &fired, &err);
+	ASSERT_EQ(NULL, bad) TH_LOG("%s, after the sweep: %s", p->name, bad);
+	ksft_print_msg("%s: %u injection points swept, %u made a call fail\n",
+		       p->name, n - 1, failures);
+}
+
+#define PATH(_name, _setup, _run, _cleanup, _teardown)			\
+	FIXTURE_VARIANT_ADD(sweep, _name) {				\
+		.path = { #_name, _setup, _run, _cleanup, _teardown },	\
+	}
+
+PATH(container, setup_mock, run_container, no_cleanup, teardown_mock);
+PATH(attach_replay, setup_replay, run_replay, cleanup_replay,
+     teardown_replay);
+PATH(map_anon, setup_pci, run_map_anon, unmap_all, teardown_pci);
+PATH(map_thp, setup_thp, run_map_thp, unmap_all, teardown_pci);
+PATH(map_hugetlb, setup_hugetlb, run_map_hugetlb, unmap_all,
+     teardown_hugetlb);
+PATH(map_pfnmap, setup_pfnmap, run_map_pfnmap, unmap_all, teardown_pfnmap);
+PATH(dirty_tracking, setup_dirty, run_dirty, cleanup_dirty, teardown_pci);
+PATH(device_pins, setup_pins, run_pins, no_cleanup, teardown_replay);
+PATH(pci_device, setup_pci_device, run_pci_device, no_cleanup,
+     teardown_pci);
+PATH(kvm_capture, setup_kvm, run_kvm, cleanup_kvm, teardown_kvm);
+PATH(mdev, setup_mdev, run_mdev, cleanup_mdev, teardown_mdev);
+
+TEST_HARNESS_MAIN

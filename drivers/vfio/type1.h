@@ -67,7 +67,8 @@ struct type1_run {
  * @nr_runs: entries used in @runs
  * @max_runs: entries allocated in @runs
  * @pins: pages pinned for emulated-IOMMU devices: page index within the
- *        mapping -> struct page (see type1_emulated.c)
+ *        mapping -> struct page (see type1_emulated.c); they carry the
+ *        charge of their pages while @runs does not exist
  * @pin_extra: pins of those pages beyond the first, as value entries
  * @bitmap: while the instance tracks dirty pages, one bit per
  *          1 << type1.dirty_shift bytes: known dirty since the last report
@@ -240,6 +241,8 @@ void type1_unregister_device(void *data, struct vfio_device *vdev);
 void type1_unpin_all_emulated(struct type1_dma *dma);
 bool type1_dma_has_pins(struct type1_dma *dma);
 unsigned long type1_pins_charged(struct type1_dma *dma);
+unsigned long type1_pins_give_charge(struct type1_dma *dma);
+unsigned long type1_pins_take_charge(struct type1_dma *dma);
 void type1_notify_unmap(struct type1 *t, struct type1_dma *dma);
 
 #endif /* __VFIO_TYPE1_H */

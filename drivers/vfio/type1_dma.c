@@ -35,16 +35,17 @@
 
 /*
  * Charge (@npages > 0) or refund pinned pages to @mm, against the
- * RLIMIT_MEMLOCK of @owner unless @lock_cap.  A refund is never refused.
+ * RLIMIT_MEMLOCK of @owner unless @lock_cap.  A refund is never refused,
+ * nor a charge when @owed: one the pages carried before and get back.
  */
 static int type1_account_to(struct mm_struct *mm, struct task_struct *owner,
-			    bool lock_cap, long npages)
+			    bool lock_cap, long npages, bool owed)
 {
 	int ret = 0;
 
 	if (!npages || !mmget_not_zero(mm))
 		return 0;
-	if (npages > 0) {
+	if (npages > 0 && !owed) {
 		ret = mmap_write_lock_killable(mm);
 		if (!ret) {
 			ret = __account_locked_vm(mm, npages, true, owner,
@@ -53,7 +54,7 @@ static int type1_account_to(struct mm_struct *mm, struct task_struct *owner,
 		}
 	} else {
 		mmap_write_lock(mm);
-		__account_locked_vm(mm, -npages, false, owner, lock_cap);
+		__account_locked_vm(mm, abs(npages), npages > 0, owner, true);
 		mmap_write_unlock(mm);
 	}
 	mmput(mm);
@@ -80,7 +81,27 @@ static int type1_account_to(struct mm_struct *mm, struct task_struct *owner,
  */
 int type1_account(struct type1_dma *dma, long npages)
 {
-	return type1_account_to(dma->mm, dma->owner, dma->lock_cap, npages);
+	return type1_account_to(dma->mm, dma->owner, dma->lock_cap, npages,
+				false);
+}
+
+/*
+ * Move the charge of the pages devices pin in a mapping between their
+ * pins and its runs, which hold every page: whoever holds the runs
+ * carries the charge of each page, so that it is charged once however
+ * many pin it.  A charge for pages pinned already, which the mapping
+ * had a moment ago, is never refused.
+ */
+static void type1_runs_take_charge(struct type1_dma *dma)
+{
+	type1_account(dma, -(long)type1_pins_give_charge(dma));
+}
+
+static void type1_runs_leave_charge(struct type1_dma *dma,
+				    unsigned long refund)
+{
+	type1_account_to(dma->mm, dma->owner, dma->lock_cap,
+			 (long)type1_pins_take_charge(dma) - (long)refund, true);
 }
 
 /**
@@ -123,7 +144,7 @@ int type1_move_charge(struct type1_dma *dma, long npages)
 	int ret;
 
 	ret = type1_account_to(current->mm, current->group_leader, lock_cap,
-			       npages);
+			       npages, false);
 	if (ret)
 		return ret;
 	type1_account(dma, -npages);
@@ -266,6 +287,8 @@ int type1_add_run(struct type1_dma *dma, dma_addr_t iova, unsigned long pfn,
 /**
  * type1_dma_unpin_runs - unpin and refund everything pinned for domains
  * @dma: the mapping, already unmapped from every domain
+ *
+ * Pages devices still pin are charged to their pins again.
  */
 void type1_dma_unpin_runs(struct type1_dma *dma)
 {
@@ -284,7 +307,7 @@ void type1_dma_unpin_runs(struct type1_dma *dma)
 							 run->npages, dirty);
 		total += run->npages;
 	}
-	type1_account(dma, -(long)total);
+	type1_runs_leave_charge(dma, total);
 	kvfree(dma->runs);
 	dma->runs = NULL;
 	dma->nr_runs = 0;
@@ -438,7 +461,7 @@ static int type1_dma_add_batch(struct type1_dma *dma, unsigned long idx,
  *
  * Records the pinned frames as runs of contiguous ones.  Hugetlb memory
  * is pinned a huge page at a time (type1_hugetlb.c), the rest in batches
- * of pages.
+ * of pages.  The runs take over the charge of pages devices pinned.
  *
  * Return: 0, or a negative errno with nothing pinned.
  */
@@ -455,6 +478,7 @@ int type1_dma_pin_all(struct type1_dma *dma)
 	pages = kvmalloc_array(TYPE1_PIN_BATCH, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
+	type1_runs_take_charge(dma);
 
 	while (done < total) {
 		if (!plain) {

@@ -339,7 +339,8 @@ err_free_group:
  *
  * A domain left without groups is emptied and freed.  When the last
  * domain goes while emulated groups stay, pins made for the domains are
- * released: emulated devices pin what they use themselves.
+ * released: emulated devices pin what they use themselves, and their
+ * pins carry the charge of what they hold again.
  */
 void type1_detach_iommu_group(struct type1 *t, struct iommu_group *group)
 {

@@ -16,8 +16,10 @@
 
 /*
  * type1_dma.pins holds each page pinned for devices, by its index in the
- * mapping, marked TYPE1_PIN_CHARGED when it was charged to locked_vm
- * (only when no domain had pinned it already).  A page is pinned with
+ * mapping, marked TYPE1_PIN_CHARGED while it carries the charge of that
+ * page to locked_vm: while the mapping has no runs, which would carry it
+ * otherwise (type1_pins_give_charge() and type1_pins_take_charge() move
+ * it when runs come and go).  A page is pinned with
  * GUP once however many vfio_pin_pages() calls hold it; the calls beyond
  * the first are counted in type1_dma.pin_extra, as value entries, empty
  * unless devices share pages or pin a page twice.  No allocation per
@@ -173,17 +175,18 @@ static bool type1_put_pin(struct type1_dma *dma, unsigned long idx)
 
 /*
  * Mark the fresh pins of a range that are to be charged, and count them:
- * with domains, the pages are charged for those already; the zero page
- * (a read-only mapping never written) never is.
+ * the runs of a mapping pinned for domains carry the charge of its pages
+ * already; the zero page (a read-only mapping never written) is never
+ * charged.
  */
-static long type1_fresh_charge(struct type1 *t, struct type1_dma *dma,
-			       unsigned long first, unsigned long *fresh,
-			       int n, struct page **pages)
+static long type1_fresh_charge(struct type1_dma *dma, unsigned long first,
+			       unsigned long *fresh, int n,
+			       struct page **pages)
 {
 	long charge = 0;
 	int i;
 
-	if (!list_empty(&t->domains))
+	if (dma->nr_runs)
 		return 0;
 	for_each_set_bit(i, fresh, n) {
 		if (is_zero_pfn(page_to_pfn(pages[i])))
@@ -224,7 +227,7 @@ static int type1_pin_range(struct type1 *t, struct type1_dma *dma,
 			break;
 	}
 	if (!ret) {
-		charge = type1_fresh_charge(t, dma, first, fresh, n, pages);
+		charge = type1_fresh_charge(dma, first, fresh, n, pages);
 		ret = type1_account(dma, charge);
 	}
 	if (!ret)
@@ -395,6 +398,50 @@ unsigned long type1_pins_charged(struct type1_dma *dma)
 
 	xa_for_each_marked(&dma->pins, idx, page, TYPE1_PIN_CHARGED)
 		n++;
+	return n;
+}
+
+/**
+ * type1_pins_give_charge - the runs of a mapping take over its charge
+ * @dma: the mapping, about to be pinned for domains
+ *
+ * The pins of the mapping stop carrying the charge of their pages.
+ *
+ * Return: the number of pages they carried it for, to refund.
+ */
+unsigned long type1_pins_give_charge(struct type1_dma *dma)
+{
+	unsigned long idx, n = 0;
+	struct page *page;
+
+	xa_for_each_marked(&dma->pins, idx, page, TYPE1_PIN_CHARGED) {
+		xa_clear_mark(&dma->pins, idx, TYPE1_PIN_CHARGED);
+		n++;
+	}
+	return n;
+}
+
+/**
+ * type1_pins_take_charge - the pins of a mapping take its charge back
+ * @dma: the mapping, no longer pinned for domains
+ *
+ * Each page pinned for devices carries its charge again, except the zero
+ * page, never charged.
+ *
+ * Return: the number of pages they took it for, to charge.
+ */
+unsigned long type1_pins_take_charge(struct type1_dma *dma)
+{
+	unsigned long idx, n = 0;
+	struct page *page;
+
+	xa_for_each(&dma->pins, idx, page) {
+		if (is_zero_pfn(page_to_pfn(page)) ||
+		    xa_get_mark(&dma->pins, idx, TYPE1_PIN_CHARGED))
+			continue;
+		xa_set_mark(&dma->pins, idx, TYPE1_PIN_CHARGED);
+		n++;
+	}
 	return n;
 }
 

@@ -172,30 +172,40 @@ static int type1_first_dev(struct device *dev, void *data)
 	return 1;
 }
 
-/* Every mapping into a fresh domain; undone completely on failure. */
+/*
+ * Every mapping into a fresh domain; undone completely on failure.  The
+ * first domain pins the mappings, made while only emulated groups were
+ * there (or none): the others find them pinned.
+ */
 static int type1_replay(struct type1 *t, struct type1_domain *d)
 {
+	bool pin = list_empty(&t->domains);
 	struct rb_node *node, *failed;
+	struct type1_dma *dma;
 	int ret;
 
 	for (node = rb_first(&t->dmas); node; node = rb_next(node)) {
-		struct type1_dma *dma = rb_entry(node, struct type1_dma, node);
-
-		/* Made while only emulated groups were there: pin it now. */
-		ret = dma->nr_runs ? 0 : type1_dma_pin_all(dma);
-		if (!ret)
-			ret = type1_dma_map_domain(dma, d);
-		if (ret) {
-			failed = node;
-			goto err_unmap;
-		}
+		dma = rb_entry(node, struct type1_dma, node);
+		ret = pin ? type1_dma_pin_all(dma) : 0;
+		if (ret)
+			goto err_undo;
+		ret = type1_dma_map_domain(dma, d);
+		if (ret)
+			goto err_unpin;
 	}
 	return 0;
 
-err_unmap:
-	for (node = rb_first(&t->dmas); node != failed; node = rb_next(node))
-		type1_dma_unmap_domain(rb_entry(node, struct type1_dma, node),
-				       d);
+err_unpin:
+	if (pin)
+		type1_dma_unpin_runs(dma);
+err_undo:
+	failed = node;
+	for (node = rb_first(&t->dmas); node != failed; node = rb_next(node)) {
+		dma = rb_entry(node, struct type1_dma, node);
+		type1_dma_unmap_domain(dma, d);
+		if (pin)
+			type1_dma_unpin_runs(dma);
+	}
 	return ret;
 }
 
@@ -263,6 +273,21 @@ static bool type1_mappings_fit(struct type1 *t, struct list_head *ranges)
 	return true;
 }
 
+/*
+ * The last domain went: release what was pinned for the domains, since
+ * emulated devices pin what they use themselves, and lift the limits
+ * the domains set.
+ */
+static void type1_domains_gone(struct type1 *t)
+{
+	struct rb_node *n;
+
+	for (n = rb_first(&t->dmas); n; n = rb_next(n))
+		type1_dma_unpin_runs(rb_entry(n, struct type1_dma, node));
+	type1_free_ranges(t);
+	t->pgsize_bitmap = PAGE_MASK;
+}
+
 /* Empty a domain that lost its last group, and free it. */
 static void type1_free_domain(struct type1 *t, struct type1_domain *d)
 {
@@ -325,8 +350,12 @@ attached:
 err_detach:
 	type1_free_range_list(&ranges);
 	iommu_detach_group(d->domain, group);
-	if (list_empty(&d->groups))
+	if (list_empty(&d->groups)) {
 		type1_free_domain(t, d);
+		/* It was the first: the mappings were pinned for it. */
+		if (list_empty(&t->domains))
+			type1_domains_gone(t);
+	}
 err_free_group:
 	kfree(g);
 	return ret;
@@ -346,7 +375,6 @@ void type1_detach_iommu_group(struct type1 *t, struct iommu_group *group)
 {
 	struct type1_domain *d, *dtmp;
 	struct type1_group *g;
-	struct rb_node *n;
 
 	lockdep_assert_held(&t->lock);
 
@@ -367,11 +395,6 @@ void type1_detach_iommu_group(struct type1 *t, struct iommu_group *group)
 detached:
 	/* The group could write anywhere mapped: nothing says where it did. */
 	type1_dirty_mark_all(t);
-	if (list_empty(&t->domains)) {
-		for (n = rb_first(&t->dmas); n; n = rb_next(n))
-			type1_dma_unpin_runs(rb_entry(n, struct type1_dma,
-						      node));
-		type1_free_ranges(t);
-		t->pgsize_bitmap = PAGE_MASK;
-	}
+	if (list_empty(&t->domains))
+		type1_domains_gone(t);
 }

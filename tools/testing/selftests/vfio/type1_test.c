@@ -1624,4 +1624,149 @@ TEST_F(domain, dirty_all_mapped)
 	EXPECT_EQ(0, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
 }
 
+/*
+ * Take the e1000's group out of the fixture's container, so that it can
+ * join another one or come back later.
+ */
+static int pci_leave(FIXTURE_DATA(domain) *self)
+{
+	if (self->device >= 0)
+		close(self->device);
+	self->device = -1;
+	return vfio_ioctl(self->group, VFIO_GROUP_UNSET_CONTAINER, NULL);
+}
+
+/* Mock device DEV, subscribed to unmaps, in container @c: its fd. */
+static int mock_join(int c, int *group)
+{
+	char name[32];
+	int ret;
+
+	vfio_mock_destroy(DEV);
+	ret = vfio_mock_create(DEV, 0, "unmap");
+	if (ret)
+		return ret;
+	*group = vfio_open_group(vfio_mock_group(DEV));
+	if (*group < 0)
+		return *group;
+	ret = vfio_group_set_container(*group, c);
+	if (ret)
+		return ret;
+	vfio_mock_name(DEV, name, sizeof(name));
+	return vfio_ioctl(*group, VFIO_GROUP_GET_DEVICE_FD, name);
+}
+
+/*
+ * A device pins pages the domain holds already: they are charged once,
+ * by the domain's pins.  When the last domain goes, the device's pins
+ * keep what they hold charged (6.1 charges them anew then), until the
+ * device lets go.
+ */
+TEST_F(domain, device_pins_outlive_the_domain)
+{
+	int c = self->container, group = -1, mock;
+	long pins;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	mock = mock_join(c, &group);
+	ASSERT_LE(0, mock);
+	ASSERT_EQ(0, map(c, self->buf, 0x10000000, SZ_1M, RW));
+	EXPECT_EQ(self->base_kb + 1024, vmlck_kb());
+	pins = pinned_pages();
+	ASSERT_LE(256, pins);
+
+	ASSERT_EQ(4, mock_pin(mock, 0x10000000, 4, PIN_W));
+	EXPECT_EQ(self->base_kb + 1024, vmlck_kb());
+	EXPECT_EQ(pins + 4, pinned_pages());
+
+	ASSERT_EQ(0, pci_leave(self));
+	EXPECT_EQ(self->base_kb + 16, vmlck_kb());
+	EXPECT_EQ(pins + 4 - 256, pinned_pages());
+	ASSERT_EQ(0, mock_unpin(mock, 0x10000000, 4));
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins - 256, pinned_pages());
+
+	/* And back: pins made without a domain move under the new one. */
+	ASSERT_EQ(4, mock_pin(mock, 0x10000000, 4, PIN_W));
+	EXPECT_EQ(self->base_kb + 16, vmlck_kb());
+	ASSERT_EQ(0, vfio_group_set_container(self->group, c));
+	EXPECT_EQ(self->base_kb + 1024, vmlck_kb());
+	EXPECT_EQ(pins + 4, pinned_pages());
+	ASSERT_EQ(0, mock_unpin(mock, 0x10000000, 4));
+	EXPECT_EQ(self->base_kb + 1024, vmlck_kb());
+	EXPECT_EQ(0, unmap(c, 0x10000000, SZ_1M, 0, NULL));
+	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins - 256, pinned_pages());
+	close(mock);
+	close(group);
+	vfio_mock_destroy(DEV);
+}
+
+/*
+ * In a child without CAP_IPC_LOCK limited to the 1 MiB it maps: a
+ * device pins some of it, then the e1000's group joins and the domain
+ * pins all of it.  Each page is charged once, so the limit is met, not
+ * exceeded (6.1 allows it), whichever pins come and go.  Exits 0 when
+ * so.
+ */
+static void pins_first_child(int c, int mock, int pci_group)
+{
+	struct rlimit rl = { SZ_1M, SZ_1M };
+	char *mem;
+
+	mem = mmap(NULL, SZ_1M, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (mem == MAP_FAILED || drop_ipc_lock() ||
+	    setrlimit(RLIMIT_MEMLOCK, &rl) ||
+	    map(c, mem, 0x10000000, SZ_1M, RW))
+		_exit(2);
+	if (mock_pin(mock, 0x10000000, 4, PIN_W) != 4 || vmlck_kb() != 16)
+		_exit(3);
+	if (vfio_group_set_container(pci_group, c))
+		_exit(4);
+	if (vmlck_kb() != 1024)
+		_exit(5);
+	if (mock_unpin(mock, 0x10000000, 4) || vmlck_kb() != 1024)
+		_exit(6);
+	if (mock_pin(mock, 0x10000000, 8, PIN_W) != 8 || vmlck_kb() != 1024)
+		_exit(7);
+	if (vfio_ioctl(pci_group, VFIO_GROUP_UNSET_CONTAINER, NULL) ||
+	    vmlck_kb() != 32)
+		_exit(8);
+	if (mock_unpin(mock, 0x10000000, 8) || vmlck_kb() ||
+	    unmap(c, 0x10000000, SZ_1M, 0, NULL))
+		_exit(9);
+	_exit(0);
+}
+
+TEST_F(domain, device_pins_then_domain_charged_once)
+{
+	struct vfio_mock_handle h;
+	long pins;
+	int status;
+	pid_t pid;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	ASSERT_EQ(0, pci_leave(self));
+	vfio_mock_destroy(DEV);
+	ASSERT_EQ(0, vfio_mock_create(DEV, 0, "unmap"));
+	ASSERT_EQ(0, vfio_mock_handle_open(&h, DEV, VFIO_TYPE1v2_IOMMU));
+	pins = pinned_pages();
+	ASSERT_LE(0, pins);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		pins_first_child(h.container, h.device, self->group);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
+	vfio_ioctl(self->group, VFIO_GROUP_UNSET_CONTAINER, NULL);
+	vfio_mock_handle_close(&h);
+	vfio_mock_destroy(DEV);
+}
+
 TEST_HARNESS_MAIN

@@ -1769,4 +1769,60 @@ TEST_F(domain, device_pins_then_domain_charged_once)
 	vfio_mock_destroy(DEV);
 }
 
+/*
+ * Mappings made while only an emulated group was there are pinned when
+ * the first real group joins.  If that join fails -- memory behind a
+ * mapping is gone, or a mapping lies where the new domain's devices
+ * cannot reach -- everything it pinned is released again.
+ */
+TEST_F(domain, failed_attach_unpins)
+{
+	struct vfio_mock_handle h;
+	long pins, kb;
+	char *gone;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	ASSERT_EQ(0, pci_leave(self));
+	vfio_mock_destroy(DEV);
+	ASSERT_EQ(0, vfio_mock_create(DEV, 0, "unmap"));
+	ASSERT_EQ(0, vfio_mock_handle_open(&h, DEV, VFIO_TYPE1v2_IOMMU));
+	gone = mmap(NULL, SZ_1M, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, gone);
+	ASSERT_EQ(0, map(h.container, self->buf, 0x10000000, SZ_1M, RW));
+	ASSERT_EQ(0, map(h.container, gone, 0x10100000, SZ_1M, RW));
+	ASSERT_EQ(0, munmap(gone, SZ_1M));
+	pins = pinned_pages();
+	ASSERT_LE(0, pins);
+	kb = vmlck_kb();
+
+	/* The first mapping is pinned and mapped, the second cannot be. */
+	EXPECT_EQ(-EFAULT, vfio_group_set_container(self->group,
+						    h.container));
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(kb, vmlck_kb());
+
+	/* All pinned and mapped, then the MSI window is found in use. */
+	ASSERT_EQ(0, unmap(h.container, 0x10100000, SZ_1M, 0, NULL));
+	ASSERT_EQ(0, map(h.container, self->buf + SZ_1M, 0xfee00000, SZ_1M,
+			 RW));
+	EXPECT_EQ(-EINVAL, vfio_group_set_container(self->group,
+						    h.container));
+	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(kb, vmlck_kb());
+
+	/* Nothing was left behind that keeps the group from joining. */
+	ASSERT_EQ(0, unmap(h.container, 0xfee00000, SZ_1M, 0, NULL));
+	ASSERT_EQ(0, vfio_group_set_container(self->group, h.container));
+	EXPECT_EQ(kb + 1024, vmlck_kb());
+	EXPECT_EQ(pins + 256, pinned_pages());
+	ASSERT_EQ(0, vfio_ioctl(self->group, VFIO_GROUP_UNSET_CONTAINER,
+				NULL));
+	EXPECT_EQ(kb, vmlck_kb());
+	EXPECT_EQ(pins, pinned_pages());
+	vfio_mock_handle_close(&h);
+	vfio_mock_destroy(DEV);
+}
+
 TEST_HARNESS_MAIN

@@ -38,17 +38,40 @@ enum type1_hold {
 };
 
 /**
- * struct type1_run - physically contiguous pinned pages of a mapping
- * @iova: where the run starts in IOVA space
+ * struct type1_run - physically contiguous frames held for the domains
  * @pfn: its first page frame
  * @npages: its length in pages
- * @hold: how its frames are held
+ * @hold: how its frames are held, an enum type1_hold
+ *
+ * A run does not record its IOVA: the runs of a mapping follow each
+ * other without gaps from the mapping's first IOVA on.
  */
 struct type1_run {
-	dma_addr_t iova;
 	unsigned long pfn;
-	unsigned long npages;
-	enum type1_hold hold;
+	u32 npages;
+	u32 hold;
+};
+
+/* Longest run: its length fits @npages and one scatterlist entry. */
+#define TYPE1_RUN_MAX_PAGES	(UINT_MAX >> PAGE_SHIFT)
+
+/**
+ * struct type1_run_chunk - runs of a mapping, in IOVA order
+ * @node: entry in type1_dma.chunks
+ * @nr: runs used in @runs
+ * @max: runs @runs has room for
+ * @runs: the runs
+ *
+ * A mapping of scattered memory has as many runs as pages: millions for
+ * a large guest.  They are kept in chunks of at most a page each, so no
+ * allocation grows with the mapping, and each is charged to the memory
+ * cgroup of whoever pinned the frames.
+ */
+struct type1_run_chunk {
+	struct list_head node;
+	unsigned int nr;
+	unsigned int max;
+	struct type1_run runs[];
 };
 
 /**
@@ -63,9 +86,9 @@ struct type1_run {
  *         held): its RLIMIT_MEMLOCK bounds the charges, whoever pins
  * @lock_cap: @owner had CAP_IPC_LOCK when it mapped: the charges ignore
  *            the limit, as they did in 6.1
- * @runs: what is pinned for the IOMMU domains, NULL without domains
- * @nr_runs: entries used in @runs
- * @max_runs: entries allocated in @runs
+ * @chunks: what is pinned for the IOMMU domains, struct type1_run_chunk;
+ *          empty without domains
+ * @nr_runs: runs in @chunks
  * @pins: pages pinned for emulated-IOMMU devices: page index within the
  *        mapping -> struct page (see type1_emulated.c); they carry the
  *        charge of their pages while @runs does not exist
@@ -84,9 +107,8 @@ struct type1_dma {
 	struct mm_struct *mm;
 	struct task_struct *owner;
 	bool lock_cap;
-	struct type1_run *runs;
+	struct list_head chunks;
 	unsigned long nr_runs;
-	unsigned long max_runs;
 	struct xarray pins;
 	struct xarray pin_extra;
 	unsigned long *bitmap;
@@ -188,7 +210,7 @@ void type1_dma_set_owner(struct type1_dma *dma);
 void type1_dma_put_owner(struct type1_dma *dma);
 int type1_move_charge(struct type1_dma *dma, long npages);
 long type1_dma_charged(struct type1_dma *dma);
-int type1_add_run(struct type1_dma *dma, dma_addr_t iova, unsigned long pfn,
+int type1_add_run(struct type1_dma *dma, unsigned long pfn,
 		  unsigned long npages, enum type1_hold hold);
 
 /* type1_hugetlb.c */

@@ -18,6 +18,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -244,43 +245,83 @@ static void type1_insert_dma(struct type1 *t, struct type1_dma *new)
 	rb_insert_color(&new->node, &t->dmas);
 }
 
+/*
+ * Pages of work between two rescheduling points, in loops over runs:
+ * few runs can stand for much memory.
+ */
+#define TYPE1_RESCHED_PAGES	(SZ_1G >> PAGE_SHIFT)
+
+/* Bytes one iommu_map_sg() call is given, beyond its first run. */
+#define TYPE1_MAP_BATCH_BYTES	SZ_1G
+
+/* Runs in a chunk at most: a chunk fills one page. */
+#define TYPE1_CHUNK_MAX_RUNS \
+	((PAGE_SIZE - sizeof(struct type1_run_chunk)) / sizeof(struct type1_run))
+
+/* Runs in a mapping's first chunk: most mappings have few. */
+#define TYPE1_CHUNK_MIN_RUNS	8
+
+/*
+ * Add a chunk with room for as many runs as the mapping has already, up
+ * to a page: what is allocated stays within twice what is used, and no
+ * allocation is ever larger than a page.  The chunks are charged to the
+ * memory cgroup of the caller, who pins the memory they describe.
+ */
+static struct type1_run_chunk *type1_new_chunk(struct type1_dma *dma)
+{
+	unsigned long max = clamp_t(unsigned long, dma->nr_runs,
+				    TYPE1_CHUNK_MIN_RUNS, TYPE1_CHUNK_MAX_RUNS);
+	struct type1_run_chunk *c;
+	size_t bytes;
+
+	bytes = kmalloc_size_roundup(struct_size(c, runs, max));
+	c = kmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return NULL;
+	c->nr = 0;
+	c->max = min_t(size_t, (bytes - sizeof(*c)) / sizeof(c->runs[0]),
+		       TYPE1_CHUNK_MAX_RUNS);
+	list_add_tail(&c->node, &dma->chunks);
+	return c;
+}
+
 /**
  * type1_add_run - record frames held for the domains
  * @dma: the mapping
- * @iova: where the frames go
  * @pfn: the first frame
- * @npages: how many
+ * @npages: how many, at most TYPE1_RUN_MAX_PAGES
  * @hold: how they are held
  *
+ * The frames go at the IOVAs that follow what is recorded already.
  * Frames that continue the last run, held the same way, extend it.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, or -ENOMEM with nothing recorded.
  */
-int type1_add_run(struct type1_dma *dma, dma_addr_t iova, unsigned long pfn,
+int type1_add_run(struct type1_dma *dma, unsigned long pfn,
 		  unsigned long npages, enum type1_hold hold)
 {
-	struct type1_run *last = dma->nr_runs ? &dma->runs[dma->nr_runs - 1] :
-						NULL;
+	struct type1_run_chunk *c;
+	struct type1_run *last;
 
+	if (WARN_ON_ONCE(!npages || npages > TYPE1_RUN_MAX_PAGES))
+		return -EINVAL;
+
+	c = list_empty(&dma->chunks) ? NULL :
+	    list_last_entry(&dma->chunks, struct type1_run_chunk, node);
+	last = c ? &c->runs[c->nr - 1] : NULL;
 	if (last && !type1_disable_hugepages && last->hold == hold &&
 	    last->pfn + last->npages == pfn &&
-	    last->iova + (last->npages << PAGE_SHIFT) == iova) {
+	    npages <= TYPE1_RUN_MAX_PAGES - last->npages) {
 		last->npages += npages;
 		return 0;
 	}
-	if (dma->nr_runs == dma->max_runs) {
-		unsigned long max = max(16UL, dma->max_runs * 2);
-		struct type1_run *runs;
-
-		runs = kvrealloc(dma->runs, dma->max_runs * sizeof(*runs),
-				 max * sizeof(*runs), GFP_KERNEL);
-		if (!runs)
+	if (!c || c->nr == c->max) {
+		c = type1_new_chunk(dma);
+		if (!c)
 			return -ENOMEM;
-		dma->runs = runs;
-		dma->max_runs = max;
 	}
-	dma->runs[dma->nr_runs++] = (struct type1_run){ iova, pfn, npages,
-							hold };
+	c->runs[c->nr++] = (struct type1_run){ pfn, npages, hold };
+	dma->nr_runs++;
 	return 0;
 }
 
@@ -292,26 +333,37 @@ int type1_add_run(struct type1_dma *dma, dma_addr_t iova, unsigned long pfn,
  */
 void type1_dma_unpin_runs(struct type1_dma *dma)
 {
-	unsigned long i, total = 0;
+	bool dirty = dma->prot & IOMMU_WRITE;
+	unsigned long total = 0, work = 0;
+	struct type1_run_chunk *c, *tmp;
+	unsigned int i;
 
-	for (i = 0; i < dma->nr_runs; i++) {
-		struct type1_run *run = &dma->runs[i];
-		bool dirty = dma->prot & IOMMU_WRITE;
+	list_for_each_entry_safe(c, tmp, &dma->chunks, node) {
+		for (i = 0; i < c->nr; i++) {
+			struct type1_run *run = &c->runs[i];
 
-		if (run->hold == TYPE1_HOLD_NONE)
-			continue;
-		if (run->hold == TYPE1_HOLD_FOLIOS)
-			type1_hugetlb_unpin(run, dirty);
-		else
-			unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
-							 run->npages, dirty);
-		total += run->npages;
+			if (run->hold == TYPE1_HOLD_NONE)
+				continue;
+			if (run->hold == TYPE1_HOLD_FOLIOS)
+				type1_hugetlb_unpin(run, dirty);
+			else
+				unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
+								 run->npages,
+								 dirty);
+			total += run->npages;
+			work += run->npages;
+			if (work >= TYPE1_RESCHED_PAGES) {
+				cond_resched();
+				work = 0;
+			}
+		}
+		kfree(c);
+		/* A large guest has millions of runs. */
+		cond_resched();
 	}
-	type1_runs_leave_charge(dma, total);
-	kvfree(dma->runs);
-	dma->runs = NULL;
+	INIT_LIST_HEAD(&dma->chunks);
 	dma->nr_runs = 0;
-	dma->max_runs = 0;
+	type1_runs_leave_charge(dma, total);
 }
 
 /**
@@ -322,11 +374,16 @@ void type1_dma_unpin_runs(struct type1_dma *dma)
  */
 long type1_dma_charged(struct type1_dma *dma)
 {
-	unsigned long i, total = type1_pins_charged(dma);
+	unsigned long total = type1_pins_charged(dma);
+	struct type1_run_chunk *c;
+	unsigned int i;
 
-	for (i = 0; i < dma->nr_runs; i++)
-		if (dma->runs[i].hold != TYPE1_HOLD_NONE)
-			total += dma->runs[i].npages;
+	list_for_each_entry(c, &dma->chunks, node) {
+		for (i = 0; i < c->nr; i++)
+			if (c->runs[i].hold != TYPE1_HOLD_NONE)
+				total += c->runs[i].npages;
+		cond_resched();
+	}
 	return total;
 }
 
@@ -364,8 +421,7 @@ static int type1_dma_add_pfnmap(struct type1_dma *dma, unsigned long idx,
 	if (ret == -ENODEV)
 		return pin_err;
 	if (!ret)
-		ret = type1_add_run(dma, dma->iova + (idx << PAGE_SHIFT), pfn, 1,
-				    TYPE1_HOLD_NONE);
+		ret = type1_add_run(dma, pfn, 1, TYPE1_HOLD_NONE);
 	return ret;
 }
 
@@ -419,13 +475,13 @@ static long type1_run_len(struct page **pages, long n, long i,
 }
 
 /*
- * Charge and record a batch of @n pages pinned from page @idx on.  The
+ * Charge and record a batch of @n pages pinned next in the mapping.  The
  * zero page is always there: as 6.1 does, it is neither held nor charged
  * (only a read-only pin can be given it).  On error, pages already
  * recorded go with the runs, the rest are released here.
  */
-static int type1_dma_add_batch(struct type1_dma *dma, unsigned long idx,
-			       struct page **pages, long n)
+static int type1_dma_add_batch(struct type1_dma *dma, struct page **pages,
+			       long n)
 {
 	bool zero_possible = !(dma->prot & IOMMU_WRITE);
 	long i, len, charged = n;
@@ -442,8 +498,7 @@ static int type1_dma_add_batch(struct type1_dma *dma, unsigned long idx,
 		unsigned long pfn = page_to_pfn(pages[i]);
 
 		len = type1_run_len(pages, n, i, zero_possible);
-		ret = type1_add_run(dma, dma->iova + ((idx + i) << PAGE_SHIFT),
-				    pfn, len,
+		ret = type1_add_run(dma, pfn, len,
 				    zero_possible && is_zero_pfn(pfn) ?
 				    TYPE1_HOLD_NONE : TYPE1_HOLD_PAGES);
 		if (ret) {
@@ -489,8 +544,10 @@ int type1_dma_pin_all(struct type1_dma *dma)
 				break;
 			}
 			done += pinned;
-			if (pinned)
+			if (pinned) {
+				cond_resched();
 				continue;
+			}
 		}
 		pinned = type1_pin_batch(dma, dma->vaddr + (done << PAGE_SHIFT),
 					 min3(total - done, TYPE1_PIN_BATCH,
@@ -501,12 +558,14 @@ int type1_dma_pin_all(struct type1_dma *dma)
 						   pinned ? pinned : -EFAULT);
 			pinned = 1;
 		} else {
-			ret = type1_dma_add_batch(dma, done, pages, pinned);
+			ret = type1_dma_add_batch(dma, pages, pinned);
 		}
 		if (ret)
 			break;
 		done += pinned;
 		plain -= pinned;
+		/* Once per batch: a large guest pins millions of pages. */
+		cond_resched();
 	}
 	kvfree(pages);
 	if (ret)
@@ -517,54 +576,90 @@ int type1_dma_pin_all(struct type1_dma *dma)
 /* Runs per iommu_map_sg() call: a page of scatterlist entries. */
 #define TYPE1_SG_RUNS	(PAGE_SIZE / sizeof(struct scatterlist))
 
-/* Whether a run can be a scatterlist entry: struct pages, u32 length. */
-static bool type1_run_sg_ok(struct type1_run *run)
-{
-	return pfn_valid(run->pfn) &&
-	       run->npages <= (UINT_MAX >> PAGE_SHIFT);
-}
-
 /*
- * Map the runs from @first on into @d, as many as fit one scatterlist,
- * with a single IOTLB sync for all of them: one per run costs dearly
- * when memory is scattered into many small runs.
+ * Map runs of chunk @c, from @first on, into @d at @iova: as many as fit
+ * one scatterlist, with a single IOTLB sync for all of them, since one
+ * per run costs dearly when memory is scattered into many small runs.
+ * Frames without struct pages (VM_PFNMAP) go on their own.
  *
- * Return: the number of runs mapped, or a negative errno with none of
- * them mapped.
+ * Return: the number of runs mapped, their bytes in @bytes, or a
+ * negative errno with none of them mapped.
  */
 static long type1_map_runs(struct type1_dma *dma, struct type1_domain *d,
-			   unsigned long first, struct scatterlist *sgl)
+			   struct type1_run_chunk *c, unsigned int first,
+			   dma_addr_t iova, struct scatterlist *sgl,
+			   size_t *bytes)
 {
+	unsigned int n = 0, max = min_t(unsigned int, c->nr - first,
+					TYPE1_SG_RUNS);
+	struct type1_run *run = &c->runs[first];
 	int prot = dma->prot | IOMMU_CACHE;
-	struct type1_run *run = &dma->runs[first];
-	unsigned long n = 0;
 	ssize_t mapped;
-	size_t bytes = 0;
 
-	if (!type1_run_sg_ok(run)) {
-		/* No pages (VM_PFNMAP) or too long: on its own. */
-		mapped = iommu_map(d->domain, run->iova, PFN_PHYS(run->pfn),
-				   run->npages << PAGE_SHIFT, prot);
+	if (!pfn_valid(run->pfn)) {
+		*bytes = (size_t)run->npages << PAGE_SHIFT;
+		mapped = iommu_map(d->domain, iova, PFN_PHYS(run->pfn), *bytes,
+				   prot);
 		return mapped ? mapped : 1;
 	}
 
+	*bytes = 0;
 	sg_init_table(sgl, TYPE1_SG_RUNS);
-	while (first + n < dma->nr_runs && n < TYPE1_SG_RUNS &&
-	       type1_run_sg_ok(&run[n])) {
-		sg_set_page(&sgl[n], pfn_to_page(run[n].pfn),
-			    run[n].npages << PAGE_SHIFT, 0);
-		bytes += run[n].npages << PAGE_SHIFT;
+	while (n < max && pfn_valid(run[n].pfn) &&
+	       (!n || *bytes < TYPE1_MAP_BATCH_BYTES)) {
+		size_t len = (size_t)run[n].npages << PAGE_SHIFT;
+
+		sg_set_page(&sgl[n], pfn_to_page(run[n].pfn), len, 0);
+		*bytes += len;
 		n++;
 	}
 	sg_mark_end(&sgl[n - 1]);
-	mapped = iommu_map_sg(d->domain, run->iova, sgl, n, prot);
+	mapped = iommu_map_sg(d->domain, iova, sgl, n, prot);
 	if (mapped < 0)
 		return mapped;
-	if ((size_t)mapped != bytes) {
-		iommu_unmap(d->domain, run->iova, mapped);
+	if ((size_t)mapped != *bytes) {
+		iommu_unmap(d->domain, iova, mapped);
 		return -EIO;
 	}
 	return n;
+}
+
+/*
+ * Unmap the first @npages pages of a mapping's runs from @d, with one
+ * IOTLB flush for all of them rather than one per run.
+ */
+static void type1_unmap_runs(struct type1_dma *dma, struct type1_domain *d,
+			     unsigned long npages)
+{
+	struct iommu_iotlb_gather gather;
+	dma_addr_t iova = dma->iova;
+	struct type1_run_chunk *c;
+	unsigned long work = 0;
+	unsigned int i;
+
+	/*
+	 * The pages stay pinned until the flush, so rescheduling before it
+	 * leaves a device nothing it could not reach already.
+	 */
+	iommu_iotlb_gather_init(&gather);
+	list_for_each_entry(c, &dma->chunks, node) {
+		for (i = 0; i < c->nr && npages; i++) {
+			size_t len = (size_t)c->runs[i].npages << PAGE_SHIFT;
+
+			iommu_unmap_fast(d->domain, iova, len, &gather);
+			iova += len;
+			npages -= c->runs[i].npages;
+			work += c->runs[i].npages;
+			if (work >= TYPE1_RESCHED_PAGES) {
+				cond_resched();
+				work = 0;
+			}
+		}
+		if (!npages)
+			break;
+		cond_resched();
+	}
+	iommu_iotlb_sync(d->domain, &gather);
 }
 
 /**
@@ -576,26 +671,34 @@ static long type1_map_runs(struct type1_dma *dma, struct type1_domain *d,
  */
 int type1_dma_map_domain(struct type1_dma *dma, struct type1_domain *d)
 {
+	unsigned long done = 0;	/* pages mapped */
+	struct type1_run_chunk *c;
 	struct scatterlist *sgl;
-	unsigned long i = 0;
+	unsigned int i;
+	size_t bytes;
 	long ret = 0;
 
 	sgl = kmalloc_array(TYPE1_SG_RUNS, sizeof(*sgl), GFP_KERNEL);
 	if (!sgl)
 		return -ENOMEM;
-	while (i < dma->nr_runs) {
-		ret = type1_map_runs(dma, d, i, sgl);
-		if (ret < 0)
-			break;
-		i += ret;
+	list_for_each_entry(c, &dma->chunks, node) {
+		for (i = 0; i < c->nr; i += ret) {
+			ret = type1_map_runs(dma, d, c, i,
+					     dma->iova + PFN_PHYS(done), sgl,
+					     &bytes);
+			if (ret < 0)
+				goto out_free;
+			done += bytes >> PAGE_SHIFT;
+			/* Each call maps a bounded amount. */
+			cond_resched();
+		}
 	}
+out_free:
 	kfree(sgl);
 	if (ret >= 0)
 		return 0;
-
-	while (i--)
-		iommu_unmap(d->domain, dma->runs[i].iova,
-			    dma->runs[i].npages << PAGE_SHIFT);
+	if (done)
+		type1_unmap_runs(dma, d, done);
 	return ret;
 }
 
@@ -603,19 +706,10 @@ int type1_dma_map_domain(struct type1_dma *dma, struct type1_domain *d)
  * type1_dma_unmap_domain - remove a mapping from one domain
  * @dma: the mapping
  * @d: the domain
- *
- * One IOTLB flush for the whole mapping rather than one per run.
  */
 void type1_dma_unmap_domain(struct type1_dma *dma, struct type1_domain *d)
 {
-	struct iommu_iotlb_gather gather;
-	unsigned long i;
-
-	iommu_iotlb_gather_init(&gather);
-	for (i = 0; i < dma->nr_runs; i++)
-		iommu_unmap_fast(d->domain, dma->runs[i].iova,
-				 dma->runs[i].npages << PAGE_SHIFT, &gather);
-	iommu_iotlb_sync(d->domain, &gather);
+	type1_unmap_runs(dma, d, ULONG_MAX);
 }
 
 /**
@@ -711,7 +805,7 @@ static int type1_map_conflict(struct type1 *t,
 
 static struct type1_dma *type1_new_dma(struct vfio_iommu_type1_dma_map *map)
 {
-	struct type1_dma *dma = kzalloc(sizeof(*dma), GFP_KERNEL);
+	struct type1_dma *dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
 
 	if (!dma)
 		return NULL;
@@ -722,6 +816,7 @@ static struct type1_dma *type1_new_dma(struct vfio_iommu_type1_dma_map *map)
 		dma->prot |= IOMMU_READ;
 	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
 		dma->prot |= IOMMU_WRITE;
+	INIT_LIST_HEAD(&dma->chunks);
 	xa_init(&dma->pins);
 	xa_init(&dma->pin_extra);
 	/* Pins are charged to the caller's address space and limit. */

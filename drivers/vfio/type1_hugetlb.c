@@ -109,8 +109,7 @@ static int type1_hugetlb_add(struct type1_dma *dma, unsigned long idx,
 
 		len = type1_hugetlb_span(vaddr, end, hpage);
 		if (!ret)
-			ret = type1_add_run(dma, dma->iova + (vaddr - dma->vaddr),
-					    page_to_pfn(pages[i]), len,
+			ret = type1_add_run(dma, page_to_pfn(pages[i]), len,
 					    TYPE1_HOLD_FOLIOS);
 		if (ret) {
 			unpin_user_page(pages[i]);

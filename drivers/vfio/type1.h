@@ -241,8 +241,8 @@ bool type1_dirty_pgsize_ok(struct type1 *t, struct vfio_bitmap *bm);
 /* type1_vaddr.c */
 bool type1_vaddr_supported(struct type1 *t);
 void type1_vaddr_forget(struct type1 *t, struct type1_dma *dma);
-long type1_invalidate_vaddr(struct type1 *t, dma_addr_t iova, u64 size,
-			    bool all);
+int type1_invalidate_vaddr(struct type1 *t, dma_addr_t iova, u64 size,
+			   bool all, u64 *done);
 int type1_restore_vaddr(struct type1 *t, dma_addr_t iova, u64 size,
 			unsigned long vaddr);
 

@@ -882,22 +882,23 @@ out_unlock:
 }
 
 /*
- * Unmap [iova, iova + size) under 6.1's rules; returns the bytes unmapped
- * or a negative errno.  v2 refuses to cut a mapping; v1 stops at a
- * mapping that starts before the range.  Mappings devices still hold pins
- * in are announced to the devices, and the walk restarts once they let go.
+ * Unmap [iova, iova + size) under 6.1's rules, counting the bytes
+ * unmapped in @unmapped (they may exceed what a long holds).  v2 refuses
+ * to cut a mapping; v1 stops at a mapping that starts before the range.
+ * Mappings devices still hold pins in are announced to the devices, and
+ * the walk restarts once they let go.
  */
-static long type1_do_unmap(struct type1 *t, dma_addr_t iova, u64 size,
-			   bool all, u64 __user *ubitmap)
+static int type1_do_unmap(struct type1 *t, dma_addr_t iova, u64 size,
+			  bool all, u64 __user *ubitmap, u64 *unmapped)
 {
 	struct type1_dma *dma, *asked = NULL;
 	unsigned int retries = 0;
 	struct rb_node *node;
-	u64 unmapped = 0;
 	int ret;
 
 	lockdep_assert_held(&t->lock);
 
+	*unmapped = 0;
 	if (t->v2 && !all && !type1_covers_whole(t, iova, size))
 		return -EINVAL;
 
@@ -925,10 +926,10 @@ static long type1_do_unmap(struct type1 *t, dma_addr_t iova, u64 size,
 				return ret;
 		}
 		node = rb_next(node);
-		unmapped += dma->size;
+		*unmapped += dma->size;
 		type1_remove_dma(t, dma);
 	}
-	return unmapped;
+	return 0;
 }
 
 /* Checks of UNMAP_DMA made without the lock, as 6.1 orders them. */
@@ -957,22 +958,25 @@ static int type1_unmap_args(void __user *arg,
 }
 
 /* The range of an unmap: page aligned, or everything with ALL. */
-static bool type1_unmap_range_ok(struct type1 *t,
-				 struct vfio_iommu_type1_dma_unmap *unmap)
+static int type1_unmap_range_check(struct type1 *t,
+				   struct vfio_iommu_type1_dma_unmap *unmap)
 {
 	unsigned long pgsize = 1UL << __ffs(t->pgsize_bitmap);
+	u64 last;
 
 	lockdep_assert_held(&t->lock);
 
 	if (unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		if (unmap->iova || unmap->size)
-			return false;
+			return -EINVAL;
 		unmap->size = U64_MAX;
-		return true;
+		return 0;
 	}
-	return unmap->size && !((unmap->iova | unmap->size) & (pgsize - 1)) &&
-	       unmap->iova + unmap->size - 1 >= unmap->iova &&
-	       unmap->size <= SIZE_MAX;
+	if (!unmap->size || (unmap->iova | unmap->size) & (pgsize - 1) ||
+	    unmap->size > SIZE_MAX ||
+	    check_add_overflow(unmap->iova, unmap->size - 1, &last))
+		return -EINVAL;
+	return 0;
 }
 
 /**
@@ -993,7 +997,8 @@ long type1_unmap_dma(struct type1 *t, void __user *arg)
 	struct vfio_iommu_type1_dma_unmap unmap;
 	struct vfio_bitmap bm = {};
 	u64 __user *ubitmap = NULL;
-	long ret;
+	u64 unmapped = 0;
+	int ret;
 
 	ret = type1_unmap_args(arg, &unmap, &bm);
 	if (ret)
@@ -1004,27 +1009,30 @@ long type1_unmap_dma(struct type1 *t, void __user *arg)
 	ret = -EBUSY;
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_VADDR && !list_empty(&t->emulated))
 		goto out_unlock;
-	ret = -EINVAL;
-	if (!type1_unmap_range_ok(t, &unmap))
+	ret = type1_unmap_range_check(t, &unmap);
+	if (ret)
 		goto out_unlock;
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_VADDR) {
 		ret = type1_invalidate_vaddr(t, unmap.iova, unmap.size,
 					     unmap.flags &
-					     VFIO_DMA_UNMAP_FLAG_ALL);
+					     VFIO_DMA_UNMAP_FLAG_ALL,
+					     &unmapped);
 		goto out_unlock;
 	}
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+		ret = -EINVAL;
 		if (!type1_dirty_pgsize_ok(t, &bm))
 			goto out_unlock;
 		ubitmap = u64_to_user_ptr((u64)(uintptr_t)bm.data);
 	}
 	ret = type1_do_unmap(t, unmap.iova, unmap.size,
-			     unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, ubitmap);
+			     unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, ubitmap,
+			     &unmapped);
 out_unlock:
 	mutex_unlock(&t->lock);
 	mutex_unlock(&t->notify_lock);
 
-	if (ret < 0)
+	if (ret)
 		return ret;
-	return put_user((u64)ret, &uarg->size) ? -EFAULT : 0;
+	return put_user(unmapped, &uarg->size) ? -EFAULT : 0;
 }

@@ -66,26 +66,27 @@ void type1_vaddr_forget(struct type1 *t, struct type1_dma *dma)
  * @iova: first IOVA
  * @size: bytes (U64_MAX with @all)
  * @all: VFIO_DMA_UNMAP_FLAG_ALL
+ * @done: receives the bytes of the mappings invalidated
  *
  * Picks the mappings an unmap of the range would remove, under the same
  * v1/v2 rules.  All of them or none: a mapping already invalid fails the
  * call and undoes what it did.
  *
- * Return: bytes of the mappings invalidated, or -EINVAL.
+ * Return: 0 or -EINVAL.
  */
-long type1_invalidate_vaddr(struct type1 *t, dma_addr_t iova, u64 size,
-			    bool all)
+int type1_invalidate_vaddr(struct type1 *t, dma_addr_t iova, u64 size,
+			   bool all, u64 *done)
 {
 	struct rb_node *first, *node, *undo;
 	dma_addr_t last = iova + size - 1;
 	struct type1_dma *dma;
-	u64 done = 0;
 
 	lockdep_assert_held(&t->lock);
 
 	if (t->v2 && !all && !type1_covers_whole(t, iova, size))
 		return -EINVAL;
 
+	*done = 0;
 	first = type1_first_from(t, iova);
 	for (node = first; node; node = rb_next(node)) {
 		dma = rb_entry(node, struct type1_dma, node);
@@ -94,14 +95,15 @@ long type1_invalidate_vaddr(struct type1 *t, dma_addr_t iova, u64 size,
 		if (dma->vaddr_invalid)
 			goto err_undo;
 		type1_vaddr_set_invalid(t, dma, true);
-		done += dma->size;
+		*done += dma->size;
 	}
-	return done;
+	return 0;
 
 err_undo:
 	for (undo = first; undo != node; undo = rb_next(undo))
 		type1_vaddr_set_invalid(t, rb_entry(undo, struct type1_dma,
 						    node), false);
+	*done = 0;
 	return -EINVAL;
 }
 

@@ -881,6 +881,13 @@ out_unlock:
 	return ret;
 }
 
+/* The v2 rule: an unmap removes whole mappings or nothing. */
+static bool type1_unmap_cuts(struct type1 *t, dma_addr_t iova, u64 size,
+			     bool all)
+{
+	return t->v2 && !all && !type1_covers_whole(t, iova, size);
+}
+
 /*
  * Unmap [iova, iova + size) under 6.1's rules, counting the bytes
  * unmapped in @unmapped (they may exceed what a long holds).  v2 refuses
@@ -899,7 +906,7 @@ static int type1_do_unmap(struct type1 *t, dma_addr_t iova, u64 size,
 	lockdep_assert_held(&t->lock);
 
 	*unmapped = 0;
-	if (t->v2 && !all && !type1_covers_whole(t, iova, size))
+	if (type1_unmap_cuts(t, iova, size, all))
 		return -EINVAL;
 
 	node = type1_first_from(t, iova);
@@ -917,6 +924,13 @@ static int type1_do_unmap(struct type1 *t, dma_addr_t iova, u64 size,
 			asked = dma;
 			/* Drops and retakes the lock: restart from scratch. */
 			type1_notify_unmap(t, dma);
+			/*
+			 * A mapping made meanwhile may reach across an end of
+			 * the range.  It must not go whole: as 6.1 does, the
+			 * unmap ends there, with what it removed so far.
+			 */
+			if (type1_unmap_cuts(t, iova, size, all))
+				return 0;
 			node = type1_first_from(t, iova);
 			continue;
 		}

@@ -781,11 +781,12 @@ static int type1_check_map(struct type1 *t,
 		return -EINVAL;
 	if (!map->size || (map->size | map->iova | map->vaddr) & (pgsize - 1))
 		return -EINVAL;
-	/* Neither range may wrap, nor exceed what the types here hold. */
+	if (map->size > SIZE_MAX || map->vaddr > ULONG_MAX)
+		return -EINVAL;	/* more than the types here hold */
+	/* Neither range may wrap past the end of its address space. */
 	if (check_add_overflow(map->iova, map->size - 1, &end) ||
-	    check_add_overflow(map->vaddr, map->size - 1, &end) ||
-	    map->size > SIZE_MAX || map->vaddr > ULONG_MAX)
-		return -EINVAL;
+	    check_add_overflow(map->vaddr, map->size - 1, &end))
+		return -EOVERFLOW;
 	return 0;
 }
 
@@ -833,7 +834,8 @@ static struct type1_dma *type1_new_dma(struct vfio_iommu_type1_dma_map *map)
  * address instead (type1_restore_vaddr()).
  *
  * Return: 0 or a negative errno: -EEXIST over an existing mapping,
- * -ENOSPC past dma_entry_limit, -ENOMEM past RLIMIT_MEMLOCK.
+ * -ENOSPC past dma_entry_limit, -ENOMEM past RLIMIT_MEMLOCK, -EOVERFLOW
+ * for a range that wraps past the end of the IOVA or user address space.
  */
 long type1_map_dma(struct type1 *t, void __user *arg)
 {
@@ -971,7 +973,11 @@ static int type1_unmap_args(void __user *arg,
 	return type1_dirty_check_bitmap(bm, unmap->size);
 }
 
-/* The range of an unmap: page aligned, or everything with ALL. */
+/*
+ * The range of an unmap: page aligned, or everything with ALL.  Returns
+ * 0, -EINVAL, or -EOVERFLOW for one that wraps past the end of the IOVA
+ * space.
+ */
 static int type1_unmap_range_check(struct type1 *t,
 				   struct vfio_iommu_type1_dma_unmap *unmap)
 {
@@ -987,9 +993,10 @@ static int type1_unmap_range_check(struct type1 *t,
 		return 0;
 	}
 	if (!unmap->size || (unmap->iova | unmap->size) & (pgsize - 1) ||
-	    unmap->size > SIZE_MAX ||
-	    check_add_overflow(unmap->iova, unmap->size - 1, &last))
+	    unmap->size > SIZE_MAX)
 		return -EINVAL;
+	if (check_add_overflow(unmap->iova, unmap->size - 1, &last))
+		return -EOVERFLOW;
 	return 0;
 }
 

@@ -12,6 +12,7 @@
  * report leaves a mapping's bitmap holding only what is still pinned.
  */
 #include <linux/bitmap.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -26,6 +27,9 @@
 #define TYPE1_DIRTY_BYTES(bits)	(ALIGN_DOWN((u64)(bits) + 63, 64) / 8)
 #define TYPE1_DIRTY_MAX_BYTES	TYPE1_DIRTY_BYTES(TYPE1_DIRTY_MAX_BITS)
 
+/* Pins marked between two rescheduling points. */
+#define TYPE1_DIRTY_RESCHED	4096
+
 static u64 __user *type1_ubitmap(struct vfio_bitmap *bm)
 {
 	return u64_to_user_ptr((u64)(uintptr_t)bm->data);
@@ -39,12 +43,16 @@ static unsigned long type1_dirty_nbits(struct type1 *t, struct type1_dma *dma)
 /* What devices hold pinned is dirty again right after a report. */
 static void type1_dirty_mark_pins(struct type1 *t, struct type1_dma *dma)
 {
-	unsigned long idx;
+	unsigned long idx, n = 0;
 	void *pin;
 
-	xa_for_each(&dma->pins, idx, pin)
+	/* Devices may hold millions of pins: reschedule now and then. */
+	xa_for_each(&dma->pins, idx, pin) {
 		__set_bit(((u64)idx << PAGE_SHIFT) >> t->dirty_shift,
 			  dma->bitmap);
+		if (!(++n % TYPE1_DIRTY_RESCHED))
+			cond_resched();
+	}
 }
 
 /**
@@ -65,7 +73,9 @@ int type1_dirty_alloc(struct type1 *t, struct type1_dma *dma)
 	nbits = type1_dirty_nbits(t, dma);
 	if (nbits > TYPE1_DIRTY_MAX_BITS)
 		return -EINVAL;
-	dma->bitmap = kvcalloc(BITS_TO_LONGS(nbits), sizeof(long), GFP_KERNEL);
+	/* Up to 256 MiB, for the caller: charged to its memory cgroup. */
+	dma->bitmap = kvcalloc(BITS_TO_LONGS(nbits), sizeof(long),
+			       GFP_KERNEL_ACCOUNT);
 	if (!dma->bitmap)
 		return -ENOMEM;
 	type1_dirty_mark_pins(t, dma);
@@ -122,6 +132,7 @@ void type1_dirty_mark_all(struct type1 *t)
 		struct type1_dma *dma = rb_entry(n, struct type1_dma, node);
 
 		bitmap_set(dma->bitmap, 0, type1_dirty_nbits(t, dma));
+		cond_resched();
 	}
 }
 
@@ -129,8 +140,10 @@ static void type1_dirty_free_all(struct type1 *t)
 {
 	struct rb_node *n;
 
-	for (n = rb_first(&t->dmas); n; n = rb_next(n))
+	for (n = rb_first(&t->dmas); n; n = rb_next(n)) {
 		type1_dirty_free(rb_entry(n, struct type1_dma, node));
+		cond_resched();
+	}
 }
 
 static int type1_dirty_start(struct type1 *t)
@@ -143,8 +156,10 @@ static int type1_dirty_start(struct type1 *t)
 		goto out_unlock;
 	t->dirty_shift = __ffs(t->pgsize_bitmap);
 	t->dirty_tracking = true;
-	for (n = rb_first(&t->dmas); n && !ret; n = rb_next(n))
+	for (n = rb_first(&t->dmas); n && !ret; n = rb_next(n)) {
 		ret = type1_dirty_alloc(t, rb_entry(n, struct type1_dma, node));
+		cond_resched();
+	}
 	if (ret) {
 		type1_dirty_free_all(t);
 		t->dirty_tracking = false;
@@ -196,7 +211,7 @@ int type1_dirty_report(struct type1 *t, struct type1_dma *dma,
 	if (!list_empty(&t->domains) && dma->nr_runs)
 		bitmap_set(dma->bitmap, 0, nbits);
 
-	buf = kvzalloc(bytes, GFP_KERNEL);
+	buf = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
 	if (lead && get_user(earlier, uword)) {
@@ -277,6 +292,7 @@ static int type1_dirty_get(struct type1 *t,
 		if (dma->iova > range->iova + range->size - 1)
 			break;
 		ret = type1_dirty_report(t, dma, ubitmap, range->iova);
+		cond_resched();
 	}
 	return ret;
 }

@@ -7,6 +7,7 @@
  */
 #include <linux/device/driver.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -66,8 +67,10 @@ static void type1_release(void *data)
 	/* The core detached every group first: only mappings are left. */
 	WARN_ON(!list_empty(&t->domains) || !list_empty(&t->emulated));
 	mutex_lock(&t->lock);
-	while ((node = rb_first(&t->dmas)))
+	while ((node = rb_first(&t->dmas))) {
 		type1_remove_dma(t, rb_entry(node, struct type1_dma, node));
+		cond_resched();
+	}
 	type1_free_ranges(t);
 	mutex_unlock(&t->lock);
 	mutex_destroy(&t->lock);

@@ -102,7 +102,13 @@ static void virqfd_inject(struct work_struct *work)
 	cb(vq->opaque, vq->data);
 }
 
-/* Queued on the cleanup queue so that flushing that queue waits @inject. */
+/*
+ * Queued on the cleanup queue so that flushing that queue waits @inject.
+ * The queue is ordered: a shutdown of the same virqfd can only be queued
+ * after this (the detach that queues it happens under virqfd_lock, after
+ * which nothing queues this any more), so it runs only once this is done
+ * with the virqfd it frees.
+ */
 static void virqfd_flush_inject(struct work_struct *work)
 {
 	flush_work(&container_of(work, struct virqfd, flush_inject)->inject);
@@ -261,7 +267,8 @@ EXPORT_SYMBOL_GPL(vfio_virqfd_flush_thread);
 
 static int __init vfio_virqfd_init(void)
 {
-	virqfd_cleanup_wq = alloc_workqueue("vfio-irqfd-cleanup", 0, 0);
+	/* Ordered: see virqfd_flush_inject(). */
+	virqfd_cleanup_wq = alloc_ordered_workqueue("vfio-irqfd-cleanup", 0);
 	return virqfd_cleanup_wq ? 0 : -ENOMEM;
 }
 

@@ -15,6 +15,8 @@
 #include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
+#include <linux/lockdep.h>
+#include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/xarray.h>
@@ -266,5 +268,15 @@ unsigned long type1_pins_charged(struct type1_dma *dma);
 unsigned long type1_pins_give_charge(struct type1_dma *dma);
 unsigned long type1_pins_take_charge(struct type1_dma *dma);
 void type1_notify_unmap(struct type1 *t, struct type1_dma *dma);
+
+/*
+ * mmap_assert_locked() would do, but with CONFIG_DEBUG_VM it calls
+ * dump_mm(), which 6.1 does not export to modules: we could not be built
+ * against a debug kernel.  Lockdep checks what matters.
+ */
+static inline void type1_assert_mmap_locked(struct mm_struct *mm)
+{
+	lockdep_assert_held(&mm->mmap_lock);
+}
 
 #endif /* __VFIO_TYPE1_H */

@@ -38,7 +38,7 @@ static int type1_gup_run(struct type1_dma *dma, unsigned long idx, int n,
 	long ret;
 	int done;
 
-	mmap_assert_locked(dma->mm);
+	type1_assert_mmap_locked(dma->mm);
 
 	for (done = 0; done < n; done += ret) {
 		ret = pin_user_pages_remote(dma->mm,

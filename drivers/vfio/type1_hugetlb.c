@@ -63,7 +63,7 @@ static long type1_hugetlb_pin_locked(struct type1_dma *dma,
 	unsigned long hpage;
 	long n = 0, ret = 0;
 
-	mmap_assert_locked(dma->mm);
+	type1_assert_mmap_locked(dma->mm);
 
 	if (!vma || !is_vm_hugetlb_page(vma)) {
 		/* Ordinary memory up to the vma's end; no vma: just this. */

@@ -53,7 +53,7 @@ int type1_pfnmap_lookup(struct mm_struct *mm, unsigned long vaddr,
 	bool unlocked;
 	int ret;
 
-	mmap_assert_locked(mm);
+	type1_assert_mmap_locked(mm);
 
 	for (;;) {
 		vma = vma_lookup(mm, vaddr);

@@ -137,6 +137,73 @@ TEST_F(sriov, vf_needs_the_token)
 	close(vf);
 }
 
+/*
+ * The type bits of BAR @idx that the host's resource flags imply, as
+ * sysfs "resource" lists them (start, end, flags); 0 for no BAR.
+ */
+static unsigned int bar_type_from_sysfs(const char *bdf, int idx)
+{
+	unsigned long long start, end, flags;
+	char path[PATH_MAX], line[128];
+	unsigned int type = 0;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
+	f = fopen(path, "r");
+	if (!f)
+		return ~0u;
+	for (i = 0; i <= idx && fgets(line, sizeof(line), f); i++)
+		;
+	fclose(f);
+	if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
+		return ~0u;
+	if (!start)
+		return 0;
+	if (flags & 0x100)			/* IORESOURCE_IO */
+		return PCI_BASE_ADDRESS_SPACE_IO;
+	if (flags & 0x00100000)			/* IORESOURCE_MEM_64 */
+		type |= PCI_BASE_ADDRESS_MEM_TYPE_64;
+	if (flags & 0x2000)			/* IORESOURCE_PREFETCH */
+		type |= PCI_BASE_ADDRESS_MEM_PREFETCH;
+	return type;
+}
+
+/*
+ * A VF's BAR registers read zero in hardware; userspace must see each
+ * BAR's real type (QEMU sizes guest BARs and picks 64-bit by it), and
+ * nothing where the VF has no BAR.
+ */
+TEST_F(sriov, vf_bars_show_their_type)
+{
+	char with[64];
+	int vf, idx;
+
+	if (self->vf_group < 0)
+		SKIP(return, "no VF");
+	snprintf(with, sizeof(with), " vf_token=%s", token);
+	vf = open_vf(self, with);
+	ASSERT_LE(0, vf);
+	/* QEMU's NVMe VF: BAR 0 is 64-bit memory. */
+	EXPECT_EQ(PCI_BASE_ADDRESS_MEM_TYPE_64,
+		  pci_cfg_read32(vf, PCI_BASE_ADDRESS_0) & 0xf);
+	for (idx = 0; idx < 6; idx++) {
+		unsigned int reg = pci_cfg_read32(vf, PCI_BASE_ADDRESS_0 +
+						  4 * idx);
+		unsigned int want = bar_type_from_sysfs(self->vf, idx);
+
+		EXPECT_EQ(want, reg & (want & PCI_BASE_ADDRESS_SPACE_IO ?
+				       0x3 : 0xf)) TH_LOG("BAR %d", idx);
+		if (!want) {
+			EXPECT_EQ(0, reg) TH_LOG("BAR %d", idx);
+		}
+		/* The upper half of a 64-bit BAR is no BAR of its own. */
+		if (want & PCI_BASE_ADDRESS_MEM_TYPE_64)
+			idx++;
+	}
+	close(vf);
+}
+
 TEST_F(sriov, token_feature_bad_requests)
 {
 	char buf[sizeof(struct vfio_device_feature) + 16];

@@ -181,16 +181,18 @@ DEBUG_TIME_SCALE ?= 4
 # The fuzzer runs ten minutes there (one in make check); the guest's init
 # gets the variable from the kernel command line.
 DEBUG_FUZZ_SECONDS ?= 600
+# Each path of the fault-injection sweep may take this long.
+FAIL_NTH_SECONDS ?= 240
 check-debug: deps
 	@dir=$$($(TOP)/scripts/debug-kernel.sh $(TOP)) && \
-	 VFIO_FUZZ_SECONDS=$(DEBUG_FUZZ_SECONDS) \
+	 VFIO_FUZZ_SECONDS=$(DEBUG_FUZZ_SECONDS) FAIL_NTH_SECONDS=$(FAIL_NTH_SECONDS) \
 	 $(MAKE) --no-print-directory check BUILD=$(BUILD)/debug \
 		MODSRC=$(BUILD)/debug/src KVER=$$(cat $$dir/release) \
 		KDIR=$$dir/linux VM_KERNEL=$$dir/bzImage VM_MODROOT=$$dir/root \
 		CLIENT_KVER=$(KVER) CHECK_S390=0 \
-		VM_APPEND="log_buf_len=16M VFIO_FUZZ_SECONDS=$(DEBUG_FUZZ_SECONDS)" \
+		VM_APPEND="log_buf_len=16M VFIO_FUZZ_SECONDS=$(DEBUG_FUZZ_SECONDS) FAIL_NTH_SECONDS=$(FAIL_NTH_SECONDS)" \
 		VFIO_TIME_SCALE=$(DEBUG_TIME_SCALE) \
-		VM_TIMEOUT=$$((900 * $(DEBUG_TIME_SCALE) + $(DEBUG_FUZZ_SECONDS)))
+		VM_TIMEOUT=$$((900 * $(DEBUG_TIME_SCALE) + $(DEBUG_FUZZ_SECONDS) + 11 * $(FAIL_NTH_SECONDS)))
 
 # The demo: QEMU in the test VM passes the NVMe through our vfio-pci to
 # a nested KVM guest that reads a known pattern from the disk.

@@ -35,7 +35,10 @@ check_stack() {
 # Host drivers bind to the emulated devices, as on a normal machine: the
 # tests take devices away from them and give them back.
 # (Whichever of them this machine has.)
+# VFIO_SKIP_MODULES (from the kernel command line) names host drivers to
+# leave out: see the Makefile's check-debug.
 for m in e1000 virtio_pci virtio_net nvme; do
+	case " ${VFIO_SKIP_MODULES:-} " in *" $m "*) continue ;; esac
 	modprobe -q "$m"
 done
 modprobe vfio || echo "VFIOTEST: modprobe vfio failed"

@@ -463,6 +463,22 @@ bool vfio_pci_cfg_write_needs_memory_lock(int pos, int len)
 	return overlaps(pos, len, PCI_COMMAND, 1);
 }
 
+/**
+ * vfio_pci_cfg_hw_shares_intx_disable - whether device bits written for
+ * userspace share a byte with the physical INTx disable bit
+ * @pos: start of the span written to the device
+ * @len: its length
+ *
+ * The host masks INTx with that bit, from its IRQ handler too, so such a
+ * span must be written with vfio_pci_intx_cmd_rmw().
+ *
+ * Return: true if the span holds the command register's upper byte.
+ */
+bool vfio_pci_cfg_hw_shares_intx_disable(int pos, int len)
+{
+	return overlaps(pos, len, PCI_COMMAND + 1, 1);
+}
+
 /*
  * The virtual INTx disable bit masks the line like ACTION_MASK does.  Any
  * write of the command register's upper byte, on its own or in a wider

@@ -182,7 +182,9 @@ static int cfg_read_chunk(struct vfio_pci_core_device *vdev, int pos,
  * Write the device bits of a chunk.  Only the narrowest aligned span that
  * holds writable device bits is read back and written, so neighbouring
  * registers with write-one-to-clear bits (the status register next to the
- * command register, say) are not touched.
+ * command register, say) are not touched.  A span that holds bits the
+ * host changes behind our back, from its IRQ handler even, is read and
+ * written back by their owner, under its lock.
  */
 static int cfg_write_hw_bits(struct vfio_pci_core_device *vdev, int pos,
 			     int len, u32 val, u32 hw)
@@ -204,6 +206,10 @@ static int cfg_write_hw_bits(struct vfio_pci_core_device *vdev, int pos,
 	}
 	shift = 8 * start;
 	mask = (hw >> shift) & cfg_len_mask(span);
+
+	if (vfio_pci_cfg_hw_shares_intx_disable(pos + start, span))
+		return vfio_pci_intx_cmd_rmw(vdev, pos + start, span, mask,
+					     val >> shift);
 
 	ret = cfg_hw_read(vdev->pdev, pos + start, span, &phys);
 	if (ret)

@@ -30,6 +30,13 @@
  * irqlock held, so a path without igate sees INTx either fully set up or
  * absent, and may use @ctx only until it drops irqlock.
  *
+ * The INTx disable bit shares the command register with bits userspace
+ * writes through config space.  Those writes are read-modify-writes of
+ * the register, or of its upper byte, and they too run under irqlock
+ * (vfio_pci_intx_cmd_rmw()): otherwise one could write back a disable bit
+ * read before the handler masked or an unmask unmasked, leaving the
+ * device unmasked while the masked flag says masked, or the reverse.
+ *
  * The trigger is never signalled under irqlock: an unmask virqfd's
  * wake-up runs under its eventfd's lock and takes irqlock, so the same
  * eventfd used as trigger and unmask eventfd would deadlock.  The only
@@ -156,6 +163,63 @@ void vfio_pci_intx_virt_disable(struct vfio_pci_core_device *vdev,
 			intx_unmask_locked(vdev, false);
 	}
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
+}
+
+/**
+ * vfio_pci_intx_cmd_rmw - change command register bits for userspace
+ * @vdev: the device
+ * @pos: start of a naturally aligned span holding PCI_COMMAND + 1
+ * @len: its length, 1, 2 or 4
+ * @mask: the bits of that span to change; never the INTx disable bit
+ * @val: their new values
+ *
+ * The span holds the INTx disable bit, which the INTx code owns: reading
+ * and writing back under irqlock keeps it as the host has it at the time
+ * of the write (see Locking).  The accessors the INTx code uses under
+ * irqlock cannot wait for config space a reset has blocked, as the user
+ * accessors do, so that wait happens beforehand, and the block is kept
+ * while the span is written.  May sleep.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vfio_pci_intx_cmd_rmw(struct vfio_pci_core_device *vdev, int pos,
+			  int len, u32 mask, u32 val)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	unsigned long flags;
+	u32 dword;
+	u16 word;
+	u8 byte;
+	int ret;
+
+	pci_cfg_access_lock(pdev);
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	switch (len) {
+	case 4:
+		ret = pci_read_config_dword(pdev, pos, &dword);
+		if (!ret)
+			ret = pci_write_config_dword(pdev, pos,
+						     (dword & ~mask) |
+						     (val & mask));
+		break;
+	case 2:
+		ret = pci_read_config_word(pdev, pos, &word);
+		if (!ret)
+			ret = pci_write_config_word(pdev, pos,
+						    (word & ~mask) |
+						    (val & mask));
+		break;
+	default:
+		ret = pci_read_config_byte(pdev, pos, &byte);
+		if (!ret)
+			ret = pci_write_config_byte(pdev, pos,
+						    (byte & ~mask) |
+						    (val & mask));
+		break;
+	}
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
+	pci_cfg_access_unlock(pdev);
+	return pcibios_err_to_errno(ret);
 }
 
 /*

@@ -83,6 +83,7 @@ void vfio_pci_vcfg_put(struct vfio_pci_core_device *vdev, int pos, int len,
 /* vfio_pci_caps.c: per-register and per-capability rules */
 int vfio_pci_caps_init(struct vfio_pci_core_device *vdev);
 bool vfio_pci_cfg_write_needs_memory_lock(int pos, int len);
+bool vfio_pci_cfg_hw_shares_intx_disable(int pos, int len);
 void vfio_pci_cfg_after_write(struct vfio_pci_core_device *vdev, u8 owner,
 			      int pos, int len, u32 old);
 
@@ -118,6 +119,8 @@ bool vfio_pci_intx_mask(struct vfio_pci_core_device *vdev);
 void vfio_pci_intx_unmask(struct vfio_pci_core_device *vdev);
 void vfio_pci_intx_virt_disable(struct vfio_pci_core_device *vdev,
 				bool disable);
+int vfio_pci_intx_cmd_rmw(struct vfio_pci_core_device *vdev, int pos,
+			  int len, u32 mask, u32 val);
 int vfio_pci_intx_set(struct vfio_pci_core_device *vdev, unsigned int action,
 		      u32 start, u32 count, u32 flags, void *data);
 void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev);

@@ -457,7 +457,9 @@ int vfio_container_attach_group(struct vfio_container *container,
 	list_add_tail(&group->container_node, &container->group_list);
 	container->noiommu = noiommu;
 	refcount_inc(&container->users);
+	spin_lock(&group->kvm_lock);
 	group->container = container;
+	spin_unlock(&group->kvm_lock);
 	group->container_users = 1;
 	up_write(&container->lock);
 	return 0;
@@ -501,9 +503,42 @@ void vfio_container_detach_group(struct vfio_group *group)
 
 	if (group->type == VFIO_IOMMU)
 		iommu_group_release_dma_owner(group->iommu_group);
+	spin_lock(&group->kvm_lock);
 	group->container = NULL;
+	spin_unlock(&group->kvm_lock);
 	group->container_users = 0;
 	vfio_container_put(container);
+}
+
+/**
+ * vfio_group_dma_coherent - whether a group's DMA is cache coherent
+ * @group: the group
+ *
+ * For kvm.ko, which asks with kvm->lock held (releasing its KVM-VFIO
+ * device): the group's lock cannot be taken, since drivers take kvm->lock
+ * in open_device under it.  The container is taken under the group's
+ * kvm_lock instead, and held while its backend is asked.
+ *
+ * Return: the backend's answer for VFIO_DMA_CC_IOMMU; true while the group
+ * is in no container, where none of its devices can do DMA.
+ */
+bool vfio_group_dma_coherent(struct vfio_group *group)
+{
+	struct vfio_container *container;
+	bool coherent;
+
+	spin_lock(&group->kvm_lock);
+	container = group->container;
+	if (container)
+		refcount_inc(&container->users);
+	spin_unlock(&group->kvm_lock);
+	if (!container)
+		return true;
+
+	coherent = vfio_container_check_extension(container,
+						  VFIO_DMA_CC_IOMMU) > 0;
+	vfio_container_put(container);
+	return coherent;
 }
 
 static const struct vfio_iommu_driver_ops *

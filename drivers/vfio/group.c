@@ -503,17 +503,8 @@ EXPORT_SYMBOL_GPL(vfio_file_iommu_group);
 bool vfio_file_enforced_coherent(struct file *file)
 {
 	struct vfio_group *group = vfio_group_from_file(file);
-	bool coherent = true;
 
-	if (!group)
-		return true;
-
-	mutex_lock(&group->lock);
-	if (group->container)
-		coherent = vfio_container_check_extension(group->container,
-							  VFIO_DMA_CC_IOMMU) > 0;
-	mutex_unlock(&group->lock);
-	return coherent;
+	return group ? vfio_group_dma_coherent(group) : true;
 }
 EXPORT_SYMBOL_GPL(vfio_file_enforced_coherent);
 

@@ -19,10 +19,11 @@
  *
  * and the device set registry lock nests with nothing.
  *
- * kvm.ko calls vfio_file_set_kvm() and vfio_file_iommu_group() with
- * kvm->lock held (releasing its KVM-VFIO device), while drivers take
- * kvm->lock in open_device and close_device, under vfio_group.lock (vfio-ap,
- * s390 zPCI).  So what those calls touch has a lock of its own, innermost:
+ * kvm.ko calls vfio_file_set_kvm(), vfio_file_iommu_group() and (through
+ * its device's own lock) vfio_file_enforced_coherent() with kvm->lock held
+ * when it releases its KVM-VFIO device, while drivers take kvm->lock in
+ * open_device and close_device, under vfio_group.lock (vfio-ap, s390
+ * zPCI).  So what those calls read has a lock of its own, innermost:
  *
  *   vfio_group.lock -> kvm->lock -> vfio_group.kvm_lock
  *
@@ -64,8 +65,9 @@ struct vfio_container;
  * @container_users: 1 for the attachment itself plus 1 per open device
  *                   file; the group cannot leave its container while any
  *                   device file is open
- * @kvm_lock: protects @kvm, and @iommu_group for vfio_file_iommu_group():
- *            what kvm.ko reads and writes while it holds kvm->lock
+ * @kvm_lock: protects @kvm, and @iommu_group and @container for readers
+ *            that cannot take @lock: what kvm.ko reads and writes while it
+ *            holds kvm->lock
  * @kvm: the KVM that kvm.ko's KVM-VFIO device associated with the group;
  *       not referenced (kvm.ko clears it before the KVM goes away), devices
  *       take their own reference when they capture it
@@ -111,6 +113,7 @@ void vfio_container_detach_group(struct vfio_group *group);
 bool vfio_container_has_backend(struct vfio_container *container);
 long vfio_container_check_extension(struct vfio_container *container,
 				    unsigned long ext);
+bool vfio_group_dma_coherent(struct vfio_group *group);
 void vfio_container_register_device(struct vfio_device *device);
 void vfio_container_unregister_device(struct vfio_device *device);
 

@@ -11,11 +11,18 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $1"; }
 check() { desc=$1; shift; if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
 
+# Our mdev samples first: a test before (the fuzzer) may have left one
+# loaded, and it holds mdev and vfio.
 unload_all() {
-	for m in vfio_mock vfio_iommu_type1 vfio_pci vfio_pci_core mdev vfio; do
+	for m in mcounter mblit vfio_mock vfio_iommu_type1 vfio_pci \
+		 vfio_pci_core mdev vfio; do
 		[ -d /sys/module/$m ] && rmmod $m 2>/dev/null
 	done
-	[ ! -d /sys/module/vfio ]
+	[ -d /sys/module/vfio ] || return 0
+	# Say what still holds vfio.
+	echo "# vfio refcnt $(cat /sys/module/vfio/refcnt), holders:" \
+		$(ls /sys/module/vfio/holders)
+	return 1
 }
 
 gone() {

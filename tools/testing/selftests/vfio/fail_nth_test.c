@@ -63,6 +63,7 @@ struct world {
 	size_t bar_len;
 	int bar_fd;
 	bool hot_reset;			/* the e1000 can be hot reset */
+	bool has_msi;			/* and has MSI */
 };
 
 /* The step of a run that failed, for the report. */
@@ -659,6 +660,7 @@ static int run_pins(struct world *w)
 static int setup_pci_device(struct world *w)
 {
 	struct vfio_pci_hot_reset_info info = { .argsz = sizeof(info) };
+	struct vfio_irq_info irq = { .argsz = sizeof(irq) };
 	int ret = setup_pci(w), dev;
 
 	if (ret)
@@ -668,6 +670,9 @@ static int setup_pci_device(struct world *w)
 		return dev;
 	ret = vfio_ioctl(dev, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &info);
 	w->hot_reset = ret == 0 || ret == -ENOSPC;
+	irq.index = VFIO_PCI_MSI_IRQ_INDEX;
+	w->has_msi = !vfio_ioctl(dev, VFIO_DEVICE_GET_IRQ_INFO, &irq) &&
+		     irq.count;
 	close(dev);
 	return 0;
 }
@@ -743,8 +748,12 @@ static int run_pci_device(struct world *w)
 			REGION_OFF(VFIO_PCI_ROM_REGION_INDEX)) >= 0 ? 0 : -errno);
 	STEP(ret, "INTx on", irq_eventfd(dev, VFIO_PCI_INTX_IRQ_INDEX, 1, efd));
 	STEP(ret, "INTx off", irq_off(dev, VFIO_PCI_INTX_IRQ_INDEX));
-	STEP(ret, "MSI on", irq_eventfd(dev, VFIO_PCI_MSI_IRQ_INDEX, 1, efd));
-	STEP(ret, "MSI off", irq_off(dev, VFIO_PCI_MSI_IRQ_INDEX));
+	/* QEMU's e1000 has no MSI: the step is there for a function that has. */
+	if (w->has_msi) {
+		STEP(ret, "MSI on",
+		     irq_eventfd(dev, VFIO_PCI_MSI_IRQ_INDEX, 1, efd));
+		STEP(ret, "MSI off", irq_off(dev, VFIO_PCI_MSI_IRQ_INDEX));
+	}
 	STEP(ret, "ERR on", irq_eventfd(dev, VFIO_PCI_ERR_IRQ_INDEX, 1, efd));
 	STEP(ret, "REQ on", irq_eventfd(dev, VFIO_PCI_REQ_IRQ_INDEX, 1, efd));
 	STEP(ret, "IOEVENTFD add", ioeventfd(dev, efd));
@@ -1014,8 +1023,6 @@ TEST_F_TIMEOUT(sweep, fail_nth, 3600)
 
 PATH(container, setup_mock_device, run_container, no_cleanup,
      teardown_mock_device);
-PATH(attach_replay, setup_replay, run_replay, cleanup_replay,
-     teardown_replay);
 PATH(map_anon, setup_pci, run_map_anon, unmap_all, teardown_pci);
 PATH(map_thp, setup_thp, run_map_thp, unmap_all, teardown_pci);
 PATH(map_hugetlb, setup_hugetlb, run_map_hugetlb, unmap_all,
@@ -1027,5 +1034,12 @@ PATH(pci_device, setup_pci_device, run_pci_device, no_cleanup,
      teardown_pci);
 PATH(kvm_capture, setup_kvm, run_kvm, cleanup_kvm, teardown_kvm);
 PATH(mdev, setup_mdev, run_mdev, cleanup_mdev, teardown_mdev);
+/*
+ * Last: on 6.1 a failed allocation inside the IOMMU core's re-attach of a
+ * group's default or blocking domain (releasing DMA ownership, detaching)
+ * WARNs and can leave the group unusable for the rest of the boot.
+ */
+PATH(attach_replay, setup_replay, run_replay, cleanup_replay,
+     teardown_replay);
 
 TEST_HARNESS_MAIN

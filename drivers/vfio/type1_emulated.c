@@ -506,10 +506,12 @@ static int type1_rw_chunk(struct type1_dma *dma, dma_addr_t iova, void *buf,
 			  size_t len, bool write)
 {
 	void __user *uaddr = (void __user *)(dma->vaddr + (iova - dma->iova));
-	bool kthread = current->flags & PF_KTHREAD;
+	bool kthread = !current->mm;
 	int ret = 0;
 
-	if (!(dma->prot & (write ? IOMMU_WRITE : IOMMU_READ)))
+	/* As in 6.1: only readable mappings; a write needs write access too. */
+	if (!(dma->prot & IOMMU_READ) ||
+	    (write && !(dma->prot & IOMMU_WRITE)))
 		return -EPERM;
 	if (!mmget_not_zero(dma->mm))
 		return -EPERM;

@@ -333,6 +333,34 @@ TEST_F(emulated, dma_rw_carries_data)
 	EXPECT_EQ(-EINVAL, vfio_ioctl(d, VFIO_MOCK_DMA_RW, &rw));
 }
 
+/*
+ * vfio_dma_rw() reaches only readable mappings, as in 6.1: a device may
+ * not write into memory userspace mapped write-only, nor read it.
+ */
+TEST_F(emulated, dma_rw_needs_a_readable_mapping)
+{
+	struct vfio_mock_rw rw = {
+		.argsz = sizeof(rw), .iova = SZ_1M, .length = 64,
+	};
+	char data[64] = "";
+	int d = self->h.device;
+
+	rw.data = (unsigned long)data;
+	ASSERT_EQ(0, map(self->h.container, self->buf, SZ_1M, SZ_1M,
+			 VFIO_DMA_MAP_FLAG_WRITE));
+	rw.flags = VFIO_MOCK_RW_WRITE;
+	EXPECT_EQ(-EPERM, vfio_ioctl(d, VFIO_MOCK_DMA_RW, &rw));
+	rw.flags = 0;
+	EXPECT_EQ(-EPERM, vfio_ioctl(d, VFIO_MOCK_DMA_RW, &rw));
+	/* Read-only: read, but no write. */
+	ASSERT_EQ(0, map(self->h.container, self->buf + SZ_1M, 2 * SZ_1M,
+			 SZ_1M, VFIO_DMA_MAP_FLAG_READ));
+	rw.iova = 2 * SZ_1M;
+	EXPECT_EQ(0, vfio_ioctl(d, VFIO_MOCK_DMA_RW, &rw));
+	rw.flags = VFIO_MOCK_RW_WRITE;
+	EXPECT_EQ(-EPERM, vfio_ioctl(d, VFIO_MOCK_DMA_RW, &rw));
+}
+
 static int dirty_ctl(int container, __u32 flags)
 {
 	struct vfio_iommu_type1_dirty_bitmap d = {

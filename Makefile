@@ -143,9 +143,12 @@ check: modules selftests
 		-f $(BUILD)/check/plan:/etc/vfio-test/plan \
 		$$(for p in $$(cut -d' ' -f1 $(BUILD)/check/plan); do \
 			echo -f $(BUILD)/selftests/$$p:/selftests/$$p; done)
+	@: > $(BUILD)/check/host.log
+ifneq ($(CHECK_COMPAT),0)
 	@{ echo "VFIOTEST BEGIN compat_check"; \
 	   $(TOP)/scripts/compat-check.sh $(KDIR) $(TOP); \
 	   echo "VFIOTEST END compat_check rc=$$?"; } > $(BUILD)/check/host.log 2>&1
+endif
 	@VM_ACCEL=$(SUITE_ACCEL) $(VM)/run-vm.sh -k $(VM_KERNEL) \
 		-i $(BUILD)/check/initramfs.gz -l $(BUILD)/check/console.log \
 		$(if $(VM_APPEND),-a "$(VM_APPEND)"); \
@@ -176,7 +179,10 @@ check: modules selftests
 # copy of the tree.  Any report of KASAN, lockdep, UBSAN, DEBUG_OBJECTS or
 # kmemleak, a WARNING, BUG or hung task fails the program that was running
 # (vm/init.sh).  Everything takes longer there: VFIO_TIME_SCALE stretches
-# the time limits.  The s390x run is not part of it.
+# the time limits.  The s390x run is not part of it, nor the host-side
+# build of 6.1's samples against our headers (make check's compat_check:
+# it is about our headers, and mdpy-fb needs fbdev, which the debug
+# kernel leaves out).
 DEBUG_TIME_SCALE ?= 4
 # The fuzzer runs ten minutes there (one in make check); the guest's init
 # gets the variable from the kernel command line.
@@ -196,7 +202,7 @@ check-debug: deps
 	 $(MAKE) --no-print-directory check BUILD=$(BUILD)/debug \
 		MODSRC=$(BUILD)/debug/src KVER=$$(cat $$dir/release) \
 		KDIR=$$dir/linux VM_KERNEL=$$dir/bzImage VM_MODROOT=$$dir/root \
-		CLIENT_KVER=$(KVER) CHECK_S390=0 \
+		CLIENT_KVER=$(KVER) CHECK_S390=0 CHECK_COMPAT=0 \
 		VM_APPEND="log_buf_len=16M $(DEBUG_VM_APPEND)" \
 		VFIO_TIME_SCALE=$(DEBUG_TIME_SCALE) \
 		VM_TIMEOUT=$$((900 * $(DEBUG_TIME_SCALE) + $(DEBUG_FUZZ_SECONDS) + 11 * $(FAIL_NTH_SECONDS)))

@@ -181,21 +181,6 @@ static int count_fds(void)
 	return n;
 }
 
-static long vmlck_kb(void)
-{
-	return vfio_read_counter("/proc/self/status", "VmLck:");
-}
-
-static long pinned_pages(void)
-{
-	long long acquired, released;
-
-	vfio_write_file("/proc/sys/vm/stat_refresh", "1");
-	acquired = vfio_read_counter("/proc/vmstat", "nr_foll_pin_acquired");
-	released = vfio_read_counter("/proc/vmstat", "nr_foll_pin_released");
-	return acquired < 0 || released < 0 ? -1 : acquired - released;
-}
-
 static long module_refcnt(const char *name)
 {
 	char path[96], text[32] = "";
@@ -215,8 +200,8 @@ static void snapshot_take(struct snapshot *s)
 {
 	unsigned int i;
 
-	s->vmlck_kb = vmlck_kb();
-	s->pins = pinned_pages();
+	s->vmlck_kb = vfio_vmlck_kb();
+	s->pins = vfio_pinned_pages();
 	s->fds = count_fds();
 	for (i = 0; i < NR_MODULES; i++)
 		s->refcnt[i] = module_refcnt(modules[i]);

@@ -135,21 +135,6 @@ TEST_F(emulated, wrap_is_overflow)
 	EXPECT_EQ(SZ_4K, done);
 }
 
-/* VmLck of this process, in KiB. */
-static long vmlck_kb(void)
-{
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 struct straddler {
 	int container;
 	__u64 iova, size;
@@ -168,7 +153,7 @@ static void *map_straddler(void *arg)
 	int i;
 
 	for (i = 0; i < 100000; i++)
-		if (vmlck_kb() < s->pinned_kb)
+		if (vfio_vmlck_kb() < s->pinned_kb)
 			break;
 	s->ret = map(s->container, 0, s->iova, s->size,
 		     VFIO_DMA_MAP_FLAG_READ);
@@ -196,7 +181,7 @@ TEST_F(emulated, unmap_rechecks_cut_after_notify)
 		ASSERT_EQ(0, map(c, (unsigned long)self->buf, 0, 16 * SZ_1M,
 				 RW));
 		ASSERT_EQ(npages, mock_pin(d, 0, npages));
-		s.pinned_kb = vmlck_kb();
+		s.pinned_kb = vfio_vmlck_kb();
 		ASSERT_EQ(0, pthread_create(&thread, NULL, map_straddler, &s));
 		/* Covers the pinned mapping and what the straddler starts. */
 		ret = unmap(c, 0, 32 * SZ_1M, 0, &done);

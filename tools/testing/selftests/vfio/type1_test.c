@@ -23,21 +23,6 @@
 #define PCI_BDF		"0000:00:04.0"
 #define LIMIT		"/sys/module/vfio_iommu_type1/parameters/dma_entry_limit"
 
-/* VmLck of this process, in KiB. */
-static long vmlck_kb(void)
-{
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 static int map(int container, void *vaddr, unsigned long iova,
 	       unsigned long size, __u32 flags)
 {
@@ -87,7 +72,7 @@ FIXTURE_SETUP(emulated)
 	self->buf = mmap(NULL, 4 * SZ_1M, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
-	self->base_kb = vmlck_kb();
+	self->base_kb = vfio_vmlck_kb();
 }
 
 FIXTURE_TEARDOWN(emulated)
@@ -95,7 +80,7 @@ FIXTURE_TEARDOWN(emulated)
 	vfio_mock_handle_close(&self->h);
 	vfio_mock_destroy(DEV);
 	/* Closing the container gave everything back. */
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 	munmap(self->buf, 4 * SZ_1M);
 }
 
@@ -230,7 +215,7 @@ TEST_F(emulated, pins_and_unmap_notification)
 
 	ASSERT_EQ(0, map(c, self->buf, SZ_1M, 2 * SZ_1M, RW));
 	/* Emulated groups only: nothing is pinned at MAP_DMA. */
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 
 	if (variant->type == VFIO_TYPE1_IOMMU) {
 		/* As in 6.1, only v2 containers pin for devices. */
@@ -239,7 +224,7 @@ TEST_F(emulated, pins_and_unmap_notification)
 	}
 	ASSERT_EQ(4, vfio_ioctl(d, VFIO_MOCK_PIN, &pin));
 	EXPECT_EQ(4, vfio_mock_stat(DEV, "pinned"));
-	EXPECT_EQ(self->base_kb + 16, vmlck_kb());
+	EXPECT_EQ(self->base_kb + 16, vfio_vmlck_kb());
 
 	/* Outside any mapping, or beyond what the device may pin at once. */
 	pin.iova = 16 * SZ_1M;
@@ -254,7 +239,7 @@ TEST_F(emulated, pins_and_unmap_notification)
 	EXPECT_EQ(SZ_1M, vfio_mock_stat(DEV, "unmap_iova"));
 	EXPECT_EQ(2 * SZ_1M, vfio_mock_stat(DEV, "unmap_length"));
 	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 
 	/* A mapping without pins is unmapped without asking anyone. */
 	ASSERT_EQ(0, map(c, self->buf, SZ_1M, SZ_1M, RW));
@@ -299,9 +284,9 @@ TEST_F(emulated, pin_zero_page_not_charged)
 			 VFIO_DMA_MAP_FLAG_READ));
 	ASSERT_EQ(2, mock_pin(self->h.device, SZ_1M, 2, 0));
 	/* Only the page written holds memory of its own. */
-	EXPECT_EQ(self->base_kb + 4, vmlck_kb());
+	EXPECT_EQ(self->base_kb + 4, vfio_vmlck_kb());
 	ASSERT_EQ(0, mock_unpin(self->h.device, SZ_1M, 2));
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 	munmap(fresh, SZ_1M);
 }
 
@@ -671,7 +656,7 @@ TEST_F(emulated, dirty_unmap_bitmap)
 	EXPECT_EQ(2 * SZ_1M, done);
 	EXPECT_STREQ("5,6,265", bits_str(bits, 512));
 	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 
 	/* Nothing there: success, nothing unmapped, nothing dirty. */
 	ASSERT_EQ(0, unmap_dirty(c, SZ_1M, 2 * SZ_1M, bits, sizeof(bits),
@@ -795,7 +780,7 @@ FIXTURE_SETUP(domain)
 	self->buf = mmap(NULL, 8 * SZ_1M, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
-	self->base_kb = vmlck_kb();
+	self->base_kb = vfio_vmlck_kb();
 }
 
 FIXTURE_TEARDOWN(domain)
@@ -807,7 +792,7 @@ FIXTURE_TEARDOWN(domain)
 	if (self->container >= 0)
 		close(self->container);
 	if (self->container >= 0) {
-		EXPECT_EQ(self->base_kb, vmlck_kb());
+		EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 		pci_rebind(PCI_BDF, "");
 	}
 }
@@ -830,12 +815,12 @@ TEST_F(domain, map_pins_and_accounts)
 	EXPECT_NE(0, i.info.cap_offset);
 
 	ASSERT_EQ(0, map(c, self->buf, 0x10000000, 8 * SZ_1M, RW));
-	EXPECT_EQ(self->base_kb + 8 * 1024, vmlck_kb());
+	EXPECT_EQ(self->base_kb + 8 * 1024, vfio_vmlck_kb());
 	/* The MSI window is reserved: devices could not reach it. */
 	EXPECT_EQ(-EINVAL, map(c, self->buf, 0xfee00000, SZ_1M, RW));
 	ASSERT_EQ(0, unmap(c, 0x10000000, 8 * SZ_1M, 0, &done));
 	EXPECT_EQ(8 * SZ_1M, done);
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 
 	/* Left mapped: closing the container must give it all back. */
 	ASSERT_EQ(0, map(c, self->buf, 0x10000000, 8 * SZ_1M, RW));
@@ -845,16 +830,6 @@ TEST_F(domain, map_pins_and_accounts)
  * Pages pinned system-wide, from the kernel's FOLL_PIN counters, folded
  * first so the per-CPU parts are in.
  */
-static long pinned_pages(void)
-{
-	long long acquired, released;
-
-	vfio_write_file("/proc/sys/vm/stat_refresh", "1");
-	acquired = vfio_read_counter("/proc/vmstat", "nr_foll_pin_acquired");
-	released = vfio_read_counter("/proc/vmstat", "nr_foll_pin_released");
-	return acquired < 0 || released < 0 ? -1 : acquired - released;
-}
-
 /* VmLck of process @pid, in KiB. */
 static long vmlck_kb_of(pid_t pid)
 {
@@ -882,7 +857,7 @@ TEST_F(domain, vaddr_invalidate_and_restore)
 	ASSERT_EQ(0, map(c, self->buf, 0x10000000, 4 * SZ_1M, RW));
 	ASSERT_EQ(0, map(c, self->buf + 4 * SZ_1M, 0x10400000, 4 * SZ_1M,
 			 RW));
-	pins = pinned_pages();
+	pins = vfio_pinned_pages();
 	ASSERT_LE(2048, pins);
 
 	ASSERT_EQ(0, unmap(c, 0x10000000, 4 * SZ_1M,
@@ -890,8 +865,8 @@ TEST_F(domain, vaddr_invalidate_and_restore)
 	EXPECT_EQ(4 * SZ_1M, done);
 	/* Still mapped, pinned and charged. */
 	EXPECT_EQ(-EEXIST, map(c, self->buf, 0x10000000, SZ_4K, RW));
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(self->base_kb + 8 * 1024, vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb + 8 * 1024, vfio_vmlck_kb());
 	/* v2 rules: whole mappings only. */
 	EXPECT_EQ(-EINVAL, unmap(c, 0x10400000, SZ_1M,
 				 VFIO_DMA_UNMAP_FLAG_VADDR, &done));
@@ -926,7 +901,7 @@ TEST_F(domain, vaddr_invalidate_and_restore)
 			 VFIO_DMA_MAP_FLAG_VADDR));
 	EXPECT_EQ(-EINVAL, map(c, fresh, 0x10000000, 4 * SZ_1M,
 			       VFIO_DMA_MAP_FLAG_VADDR));
-	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(pins, vfio_pinned_pages());
 
 	/* ALL|VADDR takes every mapping; a real unmap then removes them. */
 	ASSERT_EQ(0, unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL |
@@ -935,8 +910,8 @@ TEST_F(domain, vaddr_invalidate_and_restore)
 	EXPECT_EQ(-EBUSY, vfio_group_set_container(mock, c));
 	ASSERT_EQ(0, unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &done));
 	EXPECT_EQ(8 * SZ_1M, done);
-	EXPECT_EQ(pins - 2048, pinned_pages());
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins - 2048, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 	/* Nothing is invalid any more: the group may join. */
 	EXPECT_EQ(0, vfio_group_set_container(mock, c));
 	EXPECT_EQ(0, ioctl(c, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
@@ -960,7 +935,7 @@ TEST_F(domain, vaddr_new_owner)
 	ASSERT_EQ(0, map(c, self->buf, 0x10000000, 4 * SZ_1M, RW));
 	ASSERT_EQ(0, map(c, self->buf + 4 * SZ_1M, 0x10400000, 4 * SZ_1M,
 			 RW));
-	pins = pinned_pages();
+	pins = vfio_pinned_pages();
 	ASSERT_EQ(0, unmap(c, 0x10000000, 4 * SZ_1M,
 			   VFIO_DMA_UNMAP_FLAG_VADDR, &done));
 	ASSERT_EQ(0, pipe(to_parent));
@@ -986,7 +961,7 @@ TEST_F(domain, vaddr_new_owner)
 	}
 	child_kb = vmlck_kb_of(pid);
 	EXPECT_EQ(4 * 1024, child_kb);
-	EXPECT_EQ(self->base_kb + 4 * 1024, vmlck_kb());
+	EXPECT_EQ(self->base_kb + 4 * 1024, vfio_vmlck_kb());
 	ASSERT_EQ(1, write(to_child[1], "x", 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, status);
@@ -994,11 +969,11 @@ TEST_F(domain, vaddr_new_owner)
 	/* Its owner is gone: unmapping refunds no one else, unpins all. */
 	ASSERT_EQ(0, unmap(c, 0x10000000, 4 * SZ_1M, 0, &done));
 	EXPECT_EQ(4 * SZ_1M, done);
-	EXPECT_EQ(self->base_kb + 4 * 1024, vmlck_kb());
-	EXPECT_EQ(pins - 1024, pinned_pages());
+	EXPECT_EQ(self->base_kb + 4 * 1024, vfio_vmlck_kb());
+	EXPECT_EQ(pins - 1024, vfio_pinned_pages());
 	ASSERT_EQ(0, unmap(c, 0x10400000, 4 * SZ_1M, 0, &done));
-	EXPECT_EQ(pins - 2048, pinned_pages());
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins - 2048, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 	close(to_parent[0]);
 	close(to_parent[1]);
 	close(to_child[0]);
@@ -1100,7 +1075,7 @@ TEST_F(domain, locked_vm_after_exit)
 
 	if (self->container < 0)
 		SKIP(return, "no device");
-	pins = pinned_pages();
+	pins = vfio_pinned_pages();
 	ASSERT_LE(0, pins);
 
 	pid = budget_run(c, 0x10000000, true, ret, &child_kb);
@@ -1111,13 +1086,13 @@ TEST_F(domain, locked_vm_after_exit)
 	EXPECT_EQ(-ENOMEM, ret[1]);
 	EXPECT_EQ(BUDGET / 1024, child_kb);
 	/* Charged to the child only; still pinned after its death. */
-	EXPECT_EQ(self->base_kb, vmlck_kb());
-	EXPECT_EQ(pins + BUDGET / SZ_4K, pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
+	EXPECT_EQ(pins + BUDGET / SZ_4K, vfio_pinned_pages());
 
 	ASSERT_EQ(0, unmap(c, 0x10000000, BUDGET + SZ_4K, 0, &done));
 	EXPECT_EQ(BUDGET, done);
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 
 	/* The full budget again, in a new process that cleans up itself. */
 	pid = budget_run(c, 0x10000000, false, ret, &child_kb);
@@ -1127,7 +1102,7 @@ TEST_F(domain, locked_vm_after_exit)
 	EXPECT_EQ(0, ret[0]);
 	EXPECT_EQ(-ENOMEM, ret[1]);
 	EXPECT_EQ(BUDGET / 1024, child_kb);
-	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(pins, vfio_pinned_pages());
 }
 
 #define SZ_64K	(64 * 1024UL)
@@ -1165,14 +1140,14 @@ TEST_F(domain, pfnmap_bar)
 	bar = mmap(area + SZ_64K, size, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_FIXED, fd, 0);
 	ASSERT_EQ(area + SZ_64K, bar);
-	pins = pinned_pages();
+	pins = vfio_pinned_pages();
 
 	ASSERT_EQ(0, map(c, bar, 0x30000000, size, RW));
-	EXPECT_EQ(self->base_kb, vmlck_kb());
-	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
 	ASSERT_EQ(0, map(c, area, 0x40000000, SZ_64K + size, RW));
-	EXPECT_EQ(self->base_kb + 64, vmlck_kb());
-	EXPECT_EQ(pins + 16, pinned_pages());
+	EXPECT_EQ(self->base_kb + 64, vfio_vmlck_kb());
+	EXPECT_EQ(pins + 16, vfio_pinned_pages());
 
 	/* Emulated devices get no page of it. */
 	vfio_mock_destroy(DEV);
@@ -1188,8 +1163,8 @@ TEST_F(domain, pfnmap_bar)
 
 	ASSERT_EQ(0, unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &done));
 	EXPECT_EQ(2 * size + SZ_64K, done);
-	EXPECT_EQ(self->base_kb, vmlck_kb());
-	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
 	close(dev);
 	close(mock);
 	vfio_mock_destroy(DEV);
@@ -1208,8 +1183,8 @@ TEST_F(domain, pfnmap_bar)
 	/* Nothing mapped there any more: the usual fault. */
 	munmap(bar, size);
 	EXPECT_EQ(-EFAULT, map(c, area, 0x40000000, SZ_64K + size, RW));
-	EXPECT_EQ(self->base_kb, vmlck_kb());
-	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
 	munmap(robar, size);
 	munmap(area, SZ_64K);
 	close(rofd);
@@ -1234,10 +1209,10 @@ TEST_F(domain, zero_page_not_charged)
 	ASSERT_EQ(0, madvise(buf, SZ_1M, MADV_NOHUGEPAGE));
 	memset(buf, 1, 16 * SZ_4K);
 	ASSERT_EQ(0, map(c, buf, 0x10000000, SZ_1M, VFIO_DMA_MAP_FLAG_READ));
-	EXPECT_EQ(self->base_kb + 64, vmlck_kb());
+	EXPECT_EQ(self->base_kb + 64, vfio_vmlck_kb());
 	ASSERT_EQ(0, unmap(c, 0x10000000, SZ_1M, 0, &done));
 	EXPECT_EQ(SZ_1M, done);
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 	munmap(buf, SZ_1M);
 }
 
@@ -1267,31 +1242,31 @@ TEST_F(emulated, pins_shared_across_mappings)
 	ASSERT_LE(0, other);
 	ASSERT_EQ(0, map(c, self->buf, SZ_1M, SZ_1M, RW));
 	ASSERT_EQ(0, map(c, self->buf + SZ_1M, 2 * SZ_1M, SZ_1M, RW));
-	pins = pinned_pages();
+	pins = vfio_pinned_pages();
 	ASSERT_LE(0, pins);
 
 	ASSERT_EQ(4, mock_pin(self->h.device, 2 * SZ_1M - 2 * SZ_4K, 4,
 			      PIN_W));
-	EXPECT_EQ(self->base_kb + 16, vmlck_kb());
+	EXPECT_EQ(self->base_kb + 16, vfio_vmlck_kb());
 	ASSERT_EQ(8, mock_pin(other, 2 * SZ_1M - 4 * SZ_4K, 8, PIN_W));
-	EXPECT_EQ(self->base_kb + 32, vmlck_kb());
-	EXPECT_EQ(pins + 8, pinned_pages());
+	EXPECT_EQ(self->base_kb + 32, vfio_vmlck_kb());
+	EXPECT_EQ(pins + 8, vfio_pinned_pages());
 	ASSERT_EQ(0, mock_unpin(self->h.device, 2 * SZ_1M - 2 * SZ_4K, 4));
-	EXPECT_EQ(self->base_kb + 32, vmlck_kb());
-	EXPECT_EQ(pins + 8, pinned_pages());
+	EXPECT_EQ(self->base_kb + 32, vfio_vmlck_kb());
+	EXPECT_EQ(pins + 8, vfio_pinned_pages());
 	ASSERT_EQ(0, mock_unpin(other, 2 * SZ_1M - 4 * SZ_4K, 8));
-	EXPECT_EQ(self->base_kb, vmlck_kb());
-	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
 
 	ASSERT_EQ(2, mock_pin(other, 3 * SZ_1M - 2 * SZ_4K, 2, PIN_W));
 	EXPECT_EQ(-EINVAL, mock_pin(self->h.device, 3 * SZ_1M - 4 * SZ_4K, 6,
 				    PIN_W));
 	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
-	EXPECT_EQ(self->base_kb + 8, vmlck_kb());
-	EXPECT_EQ(pins + 2, pinned_pages());
+	EXPECT_EQ(self->base_kb + 8, vfio_vmlck_kb());
+	EXPECT_EQ(pins + 2, vfio_pinned_pages());
 	ASSERT_EQ(0, mock_unpin(other, 3 * SZ_1M - 2 * SZ_4K, 2));
-	EXPECT_EQ(self->base_kb, vmlck_kb());
-	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
 
 	close(other);
 	close(group);
@@ -1306,7 +1281,7 @@ static void run_pin_child(struct __test_metadata *_metadata,
 			  FIXTURE_DATA(emulated) *self,
 			  void (*child)(int c, int device, char *buf))
 {
-	long pins = pinned_pages();
+	long pins = vfio_pinned_pages();
 	int status;
 	pid_t pid;
 
@@ -1317,7 +1292,7 @@ static void run_pin_child(struct __test_metadata *_metadata,
 		child(self->h.container, self->h.device, self->buf);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, status);
-	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(pins, vfio_pinned_pages());
 	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
 }
 
@@ -1333,12 +1308,12 @@ static void pin_budget_child(int c, int device, char *buf)
 	if (drop_ipc_lock() || setrlimit(RLIMIT_MEMLOCK, &rl) ||
 	    map(c, buf, SZ_1M, SZ_1M, RW))
 		_exit(2);
-	if (mock_pin(device, SZ_1M, 8, PIN_W) != -ENOMEM || vmlck_kb())
+	if (mock_pin(device, SZ_1M, 8, PIN_W) != -ENOMEM || vfio_vmlck_kb())
 		_exit(3);
-	if (mock_pin(device, SZ_1M, 4, PIN_W) != 4 || vmlck_kb() != 16)
+	if (mock_pin(device, SZ_1M, 4, PIN_W) != 4 || vfio_vmlck_kb() != 16)
 		_exit(4);
 	if (mock_unpin(device, SZ_1M, 4) || unmap(c, SZ_1M, SZ_1M, 0, NULL) ||
-	    vmlck_kb())
+	    vfio_vmlck_kb())
 		_exit(5);
 	_exit(0);
 }
@@ -1368,27 +1343,27 @@ static void pin_owner_child(int c, int device, char *buf)
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) || drop_ipc_lock() ||
 	    map(c, buf, SZ_1M, SZ_1M, RW) || ipc_lock_effective(true))
 		_exit(2);
-	if (mock_pin(device, SZ_1M, 8, PIN_W) != -ENOMEM || vmlck_kb())
+	if (mock_pin(device, SZ_1M, 8, PIN_W) != -ENOMEM || vfio_vmlck_kb())
 		_exit(3);
-	if (mock_pin(device, SZ_1M, 3, PIN_W) != 3 || vmlck_kb() != 12)
+	if (mock_pin(device, SZ_1M, 3, PIN_W) != 3 || vfio_vmlck_kb() != 12)
 		_exit(4);
 	pid = fork();
 	if (!pid) {
-		if (setrlimit(RLIMIT_MEMLOCK, &none) || vmlck_kb())
+		if (setrlimit(RLIMIT_MEMLOCK, &none) || vfio_vmlck_kb())
 			_exit(5);
 		if (mock_pin(device, SZ_1M + 3 * SZ_4K, 2, PIN_W) != -ENOMEM)
 			_exit(6);
 		if (mock_pin(device, SZ_1M + 3 * SZ_4K, 1, PIN_W) != 1 ||
-		    vmlck_kb())
+		    vfio_vmlck_kb())
 			_exit(7);
 		_exit(0);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || status)
 		_exit(8);
-	if (vmlck_kb() != 16)
+	if (vfio_vmlck_kb() != 16)
 		_exit(9);
 	if (mock_unpin(device, SZ_1M, 4) || unmap(c, SZ_1M, SZ_1M, 0, NULL) ||
-	    vmlck_kb())
+	    vfio_vmlck_kb())
 		_exit(10);
 	_exit(0);
 }
@@ -1427,14 +1402,14 @@ TEST_F(emulated, pin_faults_leave_nothing)
 	ASSERT_EQ(0, map(c, mem, SZ_1M, 16 * SZ_4K, RW));
 	ASSERT_EQ(0, munmap(mem + 10 * SZ_4K, SZ_4K));
 	ASSERT_EQ(0, mprotect(mem + 12 * SZ_4K, SZ_4K, PROT_READ));
-	pins = pinned_pages();
+	pins = vfio_pinned_pages();
 	ASSERT_LE(0, pins);
 
 	EXPECT_EQ(-EFAULT, mock_pin(dev, SZ_1M, 16, PIN_W));
 	/* The mapping is writable: even a read pin needs a writable page. */
 	EXPECT_EQ(-EFAULT, mock_pin(dev, SZ_1M + 11 * SZ_4K, 2, 0));
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
 
 	pid = fork();
@@ -1443,15 +1418,15 @@ TEST_F(emulated, pin_faults_leave_nothing)
 		_exit(mock_pin(dev, SZ_1M, 16, PIN_W) == -EFAULT ? 0 : 1);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, status);
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 
 	EXPECT_EQ(10, mock_pin(dev, SZ_1M, 10, PIN_W));
-	EXPECT_EQ(self->base_kb + 40, vmlck_kb());
-	EXPECT_EQ(pins + 10, pinned_pages());
+	EXPECT_EQ(self->base_kb + 40, vfio_vmlck_kb());
+	EXPECT_EQ(pins + 10, vfio_pinned_pages());
 	EXPECT_EQ(0, mock_unpin(dev, SZ_1M, 10));
-	EXPECT_EQ(self->base_kb, vmlck_kb());
-	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
 	EXPECT_EQ(0, unmap(c, SZ_1M, 16 * SZ_4K, 0, NULL));
 	munmap(mem, 16 * SZ_4K);
 }
@@ -1486,36 +1461,36 @@ TEST_F(domain, hugetlb_one_pin_per_huge_page)
 		SKIP(return, "no 2 MiB huge pages to be had");
 	mem = hugetlb_mem(NULL, 8 * SZ_1M);
 	ASSERT_NE(NULL, mem);
-	pins = pinned_pages();
+	pins = vfio_pinned_pages();
 	ASSERT_LE(0, pins);
 
 	ASSERT_EQ(0, map(c, mem, 0x10000000, 8 * SZ_1M, RW));
-	EXPECT_EQ(pins + 4, pinned_pages());
-	EXPECT_EQ(self->base_kb + 8 * 1024, vmlck_kb());
+	EXPECT_EQ(pins + 4, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb + 8 * 1024, vfio_vmlck_kb());
 	ASSERT_EQ(0, unmap(c, 0x10000000, 8 * SZ_1M, 0, &done));
 	EXPECT_EQ(8 * SZ_1M, done);
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 
 	/* From inside the first huge page into the last, read-only. */
 	ASSERT_EQ(0, map(c, mem + SZ_1M, 0x10000000, 6 * SZ_1M - SZ_4K,
 			 VFIO_DMA_MAP_FLAG_READ));
-	EXPECT_EQ(pins + 4, pinned_pages());
-	EXPECT_EQ(self->base_kb + 6 * 1024 - 4, vmlck_kb());
+	EXPECT_EQ(pins + 4, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb + 6 * 1024 - 4, vfio_vmlck_kb());
 	ASSERT_EQ(0, unmap(c, 0x10000000, 6 * SZ_1M - SZ_4K, 0, &done));
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 
 	/* Memory the process may not write, the device may not either. */
 	ASSERT_EQ(0, mprotect(mem, 8 * SZ_1M, PROT_READ));
 	EXPECT_EQ(-EFAULT, map(c, mem, 0x10000000, 8 * SZ_1M, RW));
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 	ASSERT_EQ(0, map(c, mem, 0x10000000, 8 * SZ_1M,
 			 VFIO_DMA_MAP_FLAG_READ));
-	EXPECT_EQ(pins + 4, pinned_pages());
+	EXPECT_EQ(pins + 4, vfio_pinned_pages());
 	ASSERT_EQ(0, unmap(c, 0x10000000, 8 * SZ_1M, 0, &done));
-	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(pins, vfio_pinned_pages());
 
 	munmap(mem, 8 * SZ_1M);
 	vfio_hugetlb_restore(pool);
@@ -1543,16 +1518,16 @@ TEST_F(domain, hugetlb_between_other_memory)
 	ASSERT_NE(MAP_FAILED, area);
 	mem = (char *)(((unsigned long)area + SZ_2M - 1) & ~(SZ_2M - 1));
 	ASSERT_EQ(mem + 4 * SZ_1M, hugetlb_mem(mem + 4 * SZ_1M, 4 * SZ_1M));
-	pins = pinned_pages();
+	pins = vfio_pinned_pages();
 	ASSERT_LE(0, pins);
 
 	ASSERT_EQ(0, map(c, mem + 2 * SZ_1M, 0x10000000, 8 * SZ_1M, RW));
-	EXPECT_EQ(pins + 2 * (SZ_2M / SZ_4K) + 2, pinned_pages());
-	EXPECT_EQ(self->base_kb + 8 * 1024, vmlck_kb());
+	EXPECT_EQ(pins + 2 * (SZ_2M / SZ_4K) + 2, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb + 8 * 1024, vfio_vmlck_kb());
 	ASSERT_EQ(0, unmap(c, 0x10000000, 8 * SZ_1M, 0, &done));
 	EXPECT_EQ(8 * SZ_1M, done);
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 
 	munmap(area, 14 * SZ_1M);
 	vfio_hugetlb_restore(pool);
@@ -1581,7 +1556,7 @@ static void hugetlb_budget_child(int c)
 		_exit(2);
 	if (map(c, mem, 0x10000000, 6 * SZ_1M, RW) != -ENOMEM)
 		_exit(4);
-	_exit(vmlck_kb() ? 5 : 0);
+	_exit(vfio_vmlck_kb() ? 5 : 0);
 }
 
 /*
@@ -1602,15 +1577,15 @@ TEST_F(domain, hugetlb_failures_unwind)
 		SKIP(return, "no 2 MiB huge pages to be had");
 	mem = hugetlb_mem(NULL, 8 * SZ_1M);
 	ASSERT_NE(NULL, mem);
-	pins = pinned_pages();
+	pins = vfio_pinned_pages();
 	ASSERT_LE(0, pins);
 
 	/* Huge pages, then nothing mapped. */
 	ASSERT_EQ(0, munmap(mem + 6 * SZ_1M, SZ_2M));
 	EXPECT_EQ(-EFAULT, map(c, mem, 0x10000000, 8 * SZ_1M, RW));
 	EXPECT_EQ(-EFAULT, map(c, mem + 6 * SZ_1M, 0x10000000, SZ_2M, RW));
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -1618,8 +1593,8 @@ TEST_F(domain, hugetlb_failures_unwind)
 		hugetlb_budget_child(c);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, status);
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(self->base_kb, vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
 
 	munmap(mem, 6 * SZ_1M);
 	vfio_hugetlb_restore(pool);
@@ -1701,32 +1676,32 @@ TEST_F(domain, device_pins_outlive_the_domain)
 	mock = mock_join(c, &group);
 	ASSERT_LE(0, mock);
 	ASSERT_EQ(0, map(c, self->buf, 0x10000000, SZ_1M, RW));
-	EXPECT_EQ(self->base_kb + 1024, vmlck_kb());
-	pins = pinned_pages();
+	EXPECT_EQ(self->base_kb + 1024, vfio_vmlck_kb());
+	pins = vfio_pinned_pages();
 	ASSERT_LE(256, pins);
 
 	ASSERT_EQ(4, mock_pin(mock, 0x10000000, 4, PIN_W));
-	EXPECT_EQ(self->base_kb + 1024, vmlck_kb());
-	EXPECT_EQ(pins + 4, pinned_pages());
+	EXPECT_EQ(self->base_kb + 1024, vfio_vmlck_kb());
+	EXPECT_EQ(pins + 4, vfio_pinned_pages());
 
 	ASSERT_EQ(0, pci_leave(self));
-	EXPECT_EQ(self->base_kb + 16, vmlck_kb());
-	EXPECT_EQ(pins + 4 - 256, pinned_pages());
+	EXPECT_EQ(self->base_kb + 16, vfio_vmlck_kb());
+	EXPECT_EQ(pins + 4 - 256, vfio_pinned_pages());
 	ASSERT_EQ(0, mock_unpin(mock, 0x10000000, 4));
-	EXPECT_EQ(self->base_kb, vmlck_kb());
-	EXPECT_EQ(pins - 256, pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
+	EXPECT_EQ(pins - 256, vfio_pinned_pages());
 
 	/* And back: pins made without a domain move under the new one. */
 	ASSERT_EQ(4, mock_pin(mock, 0x10000000, 4, PIN_W));
-	EXPECT_EQ(self->base_kb + 16, vmlck_kb());
+	EXPECT_EQ(self->base_kb + 16, vfio_vmlck_kb());
 	ASSERT_EQ(0, vfio_group_set_container(self->group, c));
-	EXPECT_EQ(self->base_kb + 1024, vmlck_kb());
-	EXPECT_EQ(pins + 4, pinned_pages());
+	EXPECT_EQ(self->base_kb + 1024, vfio_vmlck_kb());
+	EXPECT_EQ(pins + 4, vfio_pinned_pages());
 	ASSERT_EQ(0, mock_unpin(mock, 0x10000000, 4));
-	EXPECT_EQ(self->base_kb + 1024, vmlck_kb());
+	EXPECT_EQ(self->base_kb + 1024, vfio_vmlck_kb());
 	EXPECT_EQ(0, unmap(c, 0x10000000, SZ_1M, 0, NULL));
-	EXPECT_EQ(self->base_kb, vmlck_kb());
-	EXPECT_EQ(pins - 256, pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
+	EXPECT_EQ(pins - 256, vfio_pinned_pages());
 	close(mock);
 	close(group);
 	vfio_mock_destroy(DEV);
@@ -1750,20 +1725,20 @@ static void pins_first_child(int c, int mock, int pci_group)
 	    setrlimit(RLIMIT_MEMLOCK, &rl) ||
 	    map(c, mem, 0x10000000, SZ_1M, RW))
 		_exit(2);
-	if (mock_pin(mock, 0x10000000, 4, PIN_W) != 4 || vmlck_kb() != 16)
+	if (mock_pin(mock, 0x10000000, 4, PIN_W) != 4 || vfio_vmlck_kb() != 16)
 		_exit(3);
 	if (vfio_group_set_container(pci_group, c))
 		_exit(4);
-	if (vmlck_kb() != 1024)
+	if (vfio_vmlck_kb() != 1024)
 		_exit(5);
-	if (mock_unpin(mock, 0x10000000, 4) || vmlck_kb() != 1024)
+	if (mock_unpin(mock, 0x10000000, 4) || vfio_vmlck_kb() != 1024)
 		_exit(6);
-	if (mock_pin(mock, 0x10000000, 8, PIN_W) != 8 || vmlck_kb() != 1024)
+	if (mock_pin(mock, 0x10000000, 8, PIN_W) != 8 || vfio_vmlck_kb() != 1024)
 		_exit(7);
 	if (vfio_ioctl(pci_group, VFIO_GROUP_UNSET_CONTAINER, NULL) ||
-	    vmlck_kb() != 32)
+	    vfio_vmlck_kb() != 32)
 		_exit(8);
-	if (mock_unpin(mock, 0x10000000, 8) || vmlck_kb() ||
+	if (mock_unpin(mock, 0x10000000, 8) || vfio_vmlck_kb() ||
 	    unmap(c, 0x10000000, SZ_1M, 0, NULL))
 		_exit(9);
 	_exit(0);
@@ -1782,7 +1757,7 @@ TEST_F(domain, device_pins_then_domain_charged_once)
 	vfio_mock_destroy(DEV);
 	ASSERT_EQ(0, vfio_mock_create(DEV, 0, "unmap"));
 	ASSERT_EQ(0, vfio_mock_handle_open(&h, DEV, VFIO_TYPE1v2_IOMMU));
-	pins = pinned_pages();
+	pins = vfio_pinned_pages();
 	ASSERT_LE(0, pins);
 
 	pid = fork();
@@ -1791,7 +1766,7 @@ TEST_F(domain, device_pins_then_domain_charged_once)
 		pins_first_child(h.container, h.device, self->group);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, status);
-	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(pins, vfio_pinned_pages());
 	EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));
 	vfio_ioctl(self->group, VFIO_GROUP_UNSET_CONTAINER, NULL);
 	vfio_mock_handle_close(&h);
@@ -1822,15 +1797,15 @@ TEST_F(domain, failed_attach_unpins)
 	ASSERT_EQ(0, map(h.container, self->buf, 0x10000000, SZ_1M, RW));
 	ASSERT_EQ(0, map(h.container, gone, 0x10100000, SZ_1M, RW));
 	ASSERT_EQ(0, munmap(gone, SZ_1M));
-	pins = pinned_pages();
+	pins = vfio_pinned_pages();
 	ASSERT_LE(0, pins);
-	kb = vmlck_kb();
+	kb = vfio_vmlck_kb();
 
 	/* The first mapping is pinned and mapped, the second cannot be. */
 	EXPECT_EQ(-EFAULT, vfio_group_set_container(self->group,
 						    h.container));
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(kb, vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(kb, vfio_vmlck_kb());
 
 	/* All pinned and mapped, then the MSI window is found in use. */
 	ASSERT_EQ(0, unmap(h.container, 0x10100000, SZ_1M, 0, NULL));
@@ -1838,18 +1813,18 @@ TEST_F(domain, failed_attach_unpins)
 			 RW));
 	EXPECT_EQ(-EINVAL, vfio_group_set_container(self->group,
 						    h.container));
-	EXPECT_EQ(pins, pinned_pages());
-	EXPECT_EQ(kb, vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(kb, vfio_vmlck_kb());
 
 	/* Nothing was left behind that keeps the group from joining. */
 	ASSERT_EQ(0, unmap(h.container, 0xfee00000, SZ_1M, 0, NULL));
 	ASSERT_EQ(0, vfio_group_set_container(self->group, h.container));
-	EXPECT_EQ(kb + 1024, vmlck_kb());
-	EXPECT_EQ(pins + 256, pinned_pages());
+	EXPECT_EQ(kb + 1024, vfio_vmlck_kb());
+	EXPECT_EQ(pins + 256, vfio_pinned_pages());
 	ASSERT_EQ(0, vfio_ioctl(self->group, VFIO_GROUP_UNSET_CONTAINER,
 				NULL));
-	EXPECT_EQ(kb, vmlck_kb());
-	EXPECT_EQ(pins, pinned_pages());
+	EXPECT_EQ(kb, vfio_vmlck_kb());
+	EXPECT_EQ(pins, vfio_pinned_pages());
 	vfio_mock_handle_close(&h);
 	vfio_mock_destroy(DEV);
 }

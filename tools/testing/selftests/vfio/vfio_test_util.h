@@ -133,6 +133,23 @@ static inline long long vfio_mock_iommu_stat(const char *key)
 	return vfio_read_counter(VFIO_MOCK_DEBUGFS "/iommu", key);
 }
 
+/* VmLck of this process, in KiB; -1 if it cannot be read. */
+static inline long vfio_vmlck_kb(void)
+{
+	return vfio_read_counter("/proc/self/status", "VmLck:");
+}
+
+/* Pages pinned with FOLL_PIN system-wide and not released, now. */
+static inline long vfio_pinned_pages(void)
+{
+	long long acquired, released;
+
+	vfio_write_file("/proc/sys/vm/stat_refresh", "1");
+	acquired = vfio_read_counter("/proc/vmstat", "nr_foll_pin_acquired");
+	released = vfio_read_counter("/proc/vmstat", "nr_foll_pin_released");
+	return acquired < 0 || released < 0 ? -1 : acquired - released;
+}
+
 /* The VFIO group number of a device, from its iommu_group link. */
 static inline int vfio_group_of(const char *sysfs_dev)
 {

@@ -165,33 +165,55 @@ void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
 EXPORT_SYMBOL_GPL(vfio_pci_core_finish_enable);
 
 /*
+ * Pick the state the function returns to: what open saved, or, when that
+ * is missing and a reset is coming, the state of this moment (the reset
+ * would otherwise leave it unconfigured).  False: nothing to restore and
+ * no reset to do.
+ */
+static bool core_pick_state_to_return_to(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+
+	if (!pci_load_and_free_saved_state(pdev, &vdev->pci_saved_state))
+		return true;
+	pci_info(pdev, "no config state saved at open to restore\n");
+	if (vdev->reset_works)
+		pci_save_state(pdev);
+	return vdev->reset_works;
+}
+
+/*
+ * A function reset, only tried: an unbind in flight may hold the device
+ * lock, and then the set-wide reset or the next open does it instead.
+ * The locked variant leaves the config state alone, so what was picked
+ * above is still what gets restored.
+ */
+static bool core_try_function_reset(struct pci_dev *pdev)
+{
+	bool done;
+
+	if (!pci_dev_trylock(pdev))
+		return false;
+	done = __pci_reset_function_locked(pdev) == 0;
+	pci_dev_unlock(pdev);
+	return done;
+}
+
+/*
  * Put back the config state from open, resetting the function on the way
- * if it can be reset.  Without that state only a reset is worth doing,
- * and the state of the moment is then what comes back after it.
+ * if it can be reset.
  */
 static void core_restore_and_reset(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 
 	vdev->needs_reset = true;
-	if (pci_load_and_free_saved_state(pdev, &vdev->pci_saved_state)) {
-		pci_info(pdev, "no config state saved at open to restore\n");
-		if (!vdev->reset_works)
-			return;
-		pci_save_state(pdev);
-	}
-
+	if (!core_pick_state_to_return_to(vdev))
+		return;
 	/* Nothing decodes, masters or interrupts while the reset runs. */
 	pci_write_config_word(pdev, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
-	/*
-	 * Only try: if someone holds the device lock (an unbind in flight)
-	 * the set-wide reset or the next open will take care of it.
-	 */
-	if (vdev->reset_works && pci_dev_trylock(pdev)) {
-		if (!__pci_reset_function_locked(pdev))
-			vdev->needs_reset = false;
-		pci_dev_unlock(pdev);
-	}
+	if (vdev->reset_works && core_try_function_reset(pdev))
+		vdev->needs_reset = false;
 	pci_restore_state(pdev);
 }
 

@@ -29,6 +29,9 @@ done
 
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+# Two make targets started together both install: wait for the other's
+# dpkg lock rather than fail.
+wait_lock=(-o DPkg::Lock::Timeout=1800)
+apt-get "${wait_lock[@]}" update -qq
 # The image and headers meta packages go in together so their versions agree.
-apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+apt-get "${wait_lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" > /dev/null

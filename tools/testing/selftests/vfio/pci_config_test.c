@@ -101,17 +101,10 @@ TEST_F(nvme, region_info)
 TEST_F(nvme, config_ids_match_sysfs)
 {
 	unsigned char sys[64], ours[64];
-	char path[128];
-	int fd;
 
 	PCI_NEED_DEVICE();
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config",
-		 self->h.bdf);
-	fd = open(path, O_RDONLY);
-	ASSERT_GE(fd, 0);
-	ASSERT_EQ(64, pread(fd, sys, 64, 0));
-	close(fd);
+	ASSERT_EQ(0, pci_host_cfg_rw(self->h.bdf, 0, sys, sizeof(sys), false));
 	ASSERT_EQ(64, pci_cfg_read(self->h.device, 0, ours, 64));
 	/* IDs, class, revision and subsystem IDs are the device's own. */
 	EXPECT_EQ(0, memcmp(sys, ours, 4));

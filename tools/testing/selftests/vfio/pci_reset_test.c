@@ -287,20 +287,10 @@ TEST_F(bus, hot_reset_keeps_mappings_away)
  * then: the register reads as the function was left).  The NVMe has a
  * function reset, the e1000 does not: both ways of closing are covered.
  */
-static int sysfs_cfg(const char *bdf, unsigned short *cmd, bool write)
+/* The host's COMMAND register of BDF, read or written; 0 or -errno. */
+static int host_cmd(const char *bdf, unsigned short *cmd, bool write)
 {
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	fd = open(path, write ? O_RDWR : O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = write ? pwrite(fd, cmd, 2, PCI_COMMAND) :
-		    pread(fd, cmd, 2, PCI_COMMAND);
-	close(fd);
-	return n == 2 ? 0 : -EIO;
+	return pci_host_cfg_rw(bdf, PCI_COMMAND, cmd, 2, write);
 }
 
 TEST(bus_master_off_for_user_and_host)
@@ -328,10 +318,10 @@ TEST(bus_master_off_for_user_and_host)
 		 */
 		ASSERT_EQ(0, vfio_write_file("/sys/bus/pci/drivers/vfio-pci/unbind",
 					     h.bdf));
-		ASSERT_EQ(0, sysfs_cfg(h.bdf, &host, false));
+		ASSERT_EQ(0, host_cmd(h.bdf, &host, false));
 		host |= PCI_COMMAND_MASTER;
-		ASSERT_EQ(0, sysfs_cfg(h.bdf, &host, true));
-		ASSERT_EQ(0, sysfs_cfg(h.bdf, &host, false));
+		ASSERT_EQ(0, host_cmd(h.bdf, &host, true));
+		ASSERT_EQ(0, host_cmd(h.bdf, &host, false));
 		ASSERT_TRUE(host & PCI_COMMAND_MASTER);
 		ASSERT_EQ(0, vfio_write_file("/sys/bus/pci/drivers_probe",
 					     h.bdf));
@@ -348,28 +338,21 @@ TEST(bus_master_off_for_user_and_host)
 		EXPECT_TRUE(le16toh(cmd) & PCI_COMMAND_MASTER);
 		pci_handle_close(&h);
 
-		ASSERT_EQ(0, sysfs_cfg(h.bdf, &host, false));
+		ASSERT_EQ(0, host_cmd(h.bdf, &host, false));
 		EXPECT_EQ(0, host & PCI_COMMAND_MASTER)
 			TH_LOG("%s: COMMAND %#x after close", h.bdf, host);
 		pci_unbind_vfio(h.bdf, h.old_driver);
 	}
 }
 
-/* The power state sysfs shows for a function, "" if none. */
 /* Whether a function has the PCI power management capability. */
 static bool has_pm_cap(const char *bdf)
 {
 	unsigned char cfg[256] = { 0 };
-	char path[PATH_MAX];
-	int fd, pos, guard;
+	int pos, guard;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (pci_host_cfg_rw(bdf, 0, cfg, sizeof(cfg), false))
 		return false;
-	if (read(fd, cfg, sizeof(cfg)) != sizeof(cfg))
-		cfg[PCI_CAPABILITY_LIST] = 0;
-	close(fd);
 	pos = cfg[PCI_CAPABILITY_LIST];
 	for (guard = 0; pos && pos < 0xff && guard < 48; guard++) {
 		if (cfg[pos] == PCI_CAP_ID_PM)

@@ -159,6 +159,35 @@ static inline void pci_sysfs_attr(const char *bdf, const char *attr,
 	fclose(f);
 }
 
+/*
+ * Read or write LEN bytes at OFF of BDF's config space as the host sees
+ * it (sysfs), below VFIO's emulation; 0 or -errno.
+ */
+static inline int pci_host_cfg_rw(const char *bdf, off_t off, void *buf,
+				  size_t len, bool write)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, write ? O_RDWR : O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = write ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* The host's COMMAND register of BDF, or -errno. */
+static inline int pci_host_command(const char *bdf)
+{
+	uint16_t cmd;
+	int ret = pci_host_cfg_rw(bdf, PCI_COMMAND, &cmd, 2, false);
+
+	return ret ? ret : cmd;
+}
+
 /* The PCI power state of BDF: "D0", "D3hot", ... */
 static inline void pci_power_state(const char *bdf, char *buf, size_t size)
 {

@@ -131,17 +131,21 @@ int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
 		goto out_pm;
 	core_intx_setup(vdev);
 	vfio_pci_vga_enable(vdev);
-	rc = vfio_pci_config_init(vdev);
-	if (rc)
-		goto out_disable;
-	core_msix_locate(vdev);
+	/*
+	 * s390 firmware resets the function when KVM registers it: do that
+	 * before the emulated config space is built from the hardware.
+	 */
 	rc = vfio_pci_zdev_open(vdev);
 	if (rc)
-		goto out_config;
+		goto out_disable;
+	rc = vfio_pci_config_init(vdev);
+	if (rc)
+		goto out_zdev;
+	core_msix_locate(vdev);
 	return 0;
 
-out_config:
-	vfio_pci_config_exit(vdev);
+out_zdev:
+	vfio_pci_zdev_close(vdev);
 out_disable:
 	kfree(vdev->pci_saved_state);
 	vdev->pci_saved_state = NULL;
@@ -241,6 +245,11 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 	vfio_pci_ioeventfds_release(vdev);
 	vfio_pci_regions_release(vdev);
 	vfio_pci_config_exit(vdev);
+	/*
+	 * Quiet now, the function leaves its VM; on s390 that resets it,
+	 * so it comes before the host's config state is put back.
+	 */
+	vfio_pci_zdev_close(vdev);
 
 	core_restore_and_reset(vdev);
 	/*
@@ -249,8 +258,6 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 	 */
 	pci_disable_device(pdev);
 	vfio_pci_dev_set_try_reset(vdev->vdev.dev_set);
-	/* Only now is the function quiet enough to leave its VM. */
-	vfio_pci_zdev_close(vdev);
 	vfio_pci_pm_put(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_disable);

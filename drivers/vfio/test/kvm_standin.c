@@ -12,6 +12,10 @@
  *  - like the KVM-VFIO device, it associates a VM with a VFIO group
  *    through vfio_file_set_kvm();
  *  - it installs recorders in zpci_kvm_hook, which kvm.ko would fill.
+ *    s390 KVM disables and re-enables the function to (un)register it,
+ *    which resets it; the recorders model that reset by clearing the
+ *    command register, so a test sees whether vfio-pci registers and
+ *    unregisters at the right point of open and close.
  *
  * It cannot load while the real kvm.ko is loaded (same symbols), and it
  * tests VFIO's side of the contract only: what KVM does at registration is
@@ -33,6 +37,7 @@
 #include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pci.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
@@ -126,6 +131,20 @@ void kvm_put_kvm(struct kvm *kvm)
 }
 EXPORT_SYMBOL_GPL(kvm_put_kvm);
 
+/*
+ * What the firmware's disable and enable leave of the function, as far as
+ * the header shows: nothing decodes, nothing masters.
+ */
+static void standin_model_reset(struct zpci_dev *zdev)
+{
+	struct pci_dev *pdev = pci_get_slot(zdev->zbus->bus, zdev->devfn);
+
+	if (!pdev)
+		return;
+	pci_write_config_word(pdev, PCI_COMMAND, 0);
+	pci_dev_put(pdev);
+}
+
 static int standin_kvm_register(void *opaque, struct kvm *kvm)
 {
 	struct zpci_dev *zdev = opaque;
@@ -136,6 +155,8 @@ static int standin_kvm_register(void *opaque, struct kvm *kvm)
 	standin_event("register %08x vm%u%s\n", zdev->fh,
 		      to_standin_vm(kvm)->id, ret ? " failed" : "");
 	mutex_unlock(&standin.lock);
+	if (!ret)
+		standin_model_reset(zdev);
 	return ret;
 }
 
@@ -146,6 +167,7 @@ static void standin_kvm_unregister(void *opaque)
 	mutex_lock(&standin.lock);
 	standin_event("unregister %08x\n", zdev->fh);
 	mutex_unlock(&standin.lock);
+	standin_model_reset(zdev);
 }
 
 /* End the current association and drop our reference on its VM. */

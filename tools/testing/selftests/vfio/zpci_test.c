@@ -102,6 +102,11 @@ FIXTURE_TEARDOWN(zpci)
 {
 	if (self->bound)
 		pci_handle_teardown(&self->h);
+	/* A test that failed half way must not leave vfio pinned. */
+	if (!access("/sys/module/vfio_kvm_standin", F_OK)) {
+		vfio_write_file(STANDIN "/dissociate", "1");
+		vfio_sh("rmmod vfio_kvm_standin");
+	}
 }
 
 TEST_F(zpci, caps_match_firmware)
@@ -270,6 +275,47 @@ TEST_F(zpci, failed_registration_fails_open)
 	EXPECT_STREQ(want, ev);
 	ASSERT_EQ(0, vfio_write_file(STANDIN "/dissociate", "1"));
 
+	pci_handle_close(&self->h);
+	EXPECT_EQ(0, vfio_sh("rmmod vfio_kvm_standin"));
+}
+
+/*
+ * s390 KVM disables and re-enables the function to register it with a VM
+ * and to unregister it, and that resets it; the stand-in models the reset
+ * by clearing COMMAND.  So the close must unregister before it puts the
+ * host's config back, or the host gets the function back reset instead of
+ * as it was.  A close without a VM, which registers nothing, gives the
+ * state to expect.
+ */
+TEST_F(zpci, close_restores_after_unregistering)
+{
+	int want, got;
+
+	PCI_NEED_DEVICE();
+	if (vfio_modprobe("vfio_kvm_standin"))
+		SKIP(return, "no vfio_kvm_standin");
+
+	close(self->h.device);
+	self->h.device = -1;
+	want = pci_host_command(ZPCI_BDF);
+	ASSERT_LE(0, want);
+	/*
+	 * Something is set (0x200 on QEMU's zPCI functions), so a reset
+	 * that undid the restore would show.
+	 */
+	ASSERT_NE(0, want);
+
+	ASSERT_EQ(0, open_with_vm(&self->h));
+	/* Registered: the model reset the function. */
+	EXPECT_EQ(0, pci_host_command(ZPCI_BDF));
+	close(self->h.device);
+	self->h.device = -1;
+	got = pci_host_command(ZPCI_BDF);
+	EXPECT_EQ(want, got)
+		TH_LOG("COMMAND %#x after a VM's close, %#x without a VM",
+		       got, want);
+
+	ASSERT_EQ(0, vfio_write_file(STANDIN "/dissociate", "1"));
 	pci_handle_close(&self->h);
 	EXPECT_EQ(0, vfio_sh("rmmod vfio_kvm_standin"));
 }

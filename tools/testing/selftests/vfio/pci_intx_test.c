@@ -81,33 +81,24 @@ static int e1000_lower(int dev)
 	return ret;
 }
 
-/* The command register as the host has it; -1 if unreadable. */
-static int host_command(const char *bdf)
-{
-	char path[PATH_MAX];
-	uint16_t cmd;
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = pread(fd, &cmd, 2, PCI_COMMAND);
-	close(fd);
-	return n == 2 ? cmd : -1;
-}
-
 /* Whether the host has INTx masked at the device (PCI 2.3 masking). */
 static bool host_masked(const char *bdf)
 {
-	return host_command(bdf) & PCI_COMMAND_INTX_DISABLE;
+	return pci_host_command(bdf) & PCI_COMMAND_INTX_DISABLE;
 }
 
 /* After a failure: the host's view of the line and the device. */
 static void dump_state(int dev, const char *bdf)
 {
-	fprintf(stderr, "# host command %#x, e1000 IMS %#x\n",
-		host_command(bdf), bar0_read(dev, E1000_IMS));
+	uint32_t cmd_status = 0;
+
+	pci_host_cfg_rw(bdf, PCI_COMMAND, &cmd_status, 4, false);
+	fprintf(stderr, "# host command %#x status %#x, e1000 IMS %#x\n",
+		cmd_status & 0xffff, cmd_status >> 16,
+		bar0_read(dev, E1000_IMS));
+	/* Whether the kernel gave up on the line ("nobody cared"). */
+	vfio_sh("dmesg | grep -E 'nobody cared|Disabling IRQ' | "
+		"sed 's/^/#   /' >&2");
 	vfio_sh("irq=$(cat /sys/bus/pci/devices/%s/irq); "
 		"{ grep -E \"^ *$irq:\" /proc/interrupts; "
 		"cat /proc/irq/$irq/spurious; dmesg | tail -n 5; } | "
@@ -575,6 +566,19 @@ TEST_F(intx, race_free_running)
 	int i;
 
 	NEED_INTX();
+	/*
+	 * Rarely, on a loaded host, this left the e1000 asserting INTx and
+	 * unmasked (command register without INTx disable, cause and mask
+	 * set) with no interrupt forwarded, while the host counted tens of
+	 * thousands of interrupts on the line that no handler claimed; in
+	 * CI that storm ended in the soft-lockup panic and took the rest of
+	 * the suite with it.  Whether QEMU's emulated line or our masking is
+	 * to blame is not known yet.  Until it is, the test runs in the
+	 * debug tier (make check-debug sets VFIO_INTX_STRESS=1), where
+	 * KASAN and lockdep watch it; the lockstep race below stays here.
+	 */
+	if (!getenv("VFIO_INTX_STRESS"))
+		SKIP(return, "free-running INTx race: make check-debug only");
 	r.efd[0] = self->efd;
 	r.efd[1] = eventfd(0, EFD_FLAGS);
 	r.unmask = eventfd(0, EFD_FLAGS);

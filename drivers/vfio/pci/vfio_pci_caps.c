@@ -226,7 +226,11 @@ static u8 caps_std_policy(struct vfio_pci_core_device *vdev, u8 id, int pos,
 
 	switch (id) {
 	case PCI_CAP_ID_PM:
-		/* The host handles PME; the power state is emulated. */
+		/*
+		 * The host handles PME.  The power state is trapped: a
+		 * write goes to the function through the PCI core (see
+		 * vfio_pci_pm.c), and the field then shows where it went.
+		 */
 		vfio_pci_cfg_policy(vdev, pos + PCI_PM_PMC, 2,
 				    PCI_PM_CAP_PME_MASK, 0);
 		vfio_pci_cfg_policy(vdev, pos + PCI_PM_CTRL, 2,
@@ -506,6 +510,17 @@ static void caps_header_written(struct vfio_pci_core_device *vdev, int pos,
 			caps_bar_sanitize(vdev, idx);
 }
 
+/* The user wrote PowerState: move the function, show where it went. */
+static void caps_power_state_written(struct vfio_pci_core_device *vdev,
+				     int reg)
+{
+	u16 val = vfio_pci_vcfg_get(vdev, reg, 2);
+	u16 now = vfio_pci_pm_user_write(vdev, val & PCI_PM_CTRL_STATE_MASK);
+
+	vfio_pci_vcfg_put(vdev, reg, 2,
+			  (val & ~PCI_PM_CTRL_STATE_MASK) | now);
+}
+
 /* A virtual FLR bit was set: do the reset and let the bit read as 0. */
 static void caps_flr_requested(struct vfio_pci_core_device *vdev, int reg,
 			       int len, u32 bit)
@@ -541,6 +556,11 @@ void vfio_pci_cfg_after_write(struct vfio_pci_core_device *vdev, u8 owner,
 		if (overlaps(pos, len, reg, 2))
 			caps_flr_requested(vdev, reg, 2,
 					   PCI_EXP_DEVCTL_BCR_FLR);
+		break;
+	case VFIO_CFG_PM:
+		reg = pdev->pm_cap + PCI_PM_CTRL;
+		if (overlaps(pos, len, reg, 1))
+			caps_power_state_written(vdev, reg);
 		break;
 	case VFIO_CFG_AF:
 		reg = pci_find_capability(pdev, PCI_CAP_ID_AF) + PCI_AF_CTRL;

@@ -237,6 +237,8 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 	 */
 	vfio_pci_low_power_leave(vdev);
 	pm_runtime_resume(&pdev->dev);
+	/* And out of a D3hot it wrote to the PM capability. */
+	vfio_pci_set_power_state(vdev, PCI_D0);
 
 	/* No more DMA from here on, whatever userspace left running. */
 	pci_clear_master(pdev);

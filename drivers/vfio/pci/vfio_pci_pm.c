@@ -8,9 +8,14 @@
  * does the real work (saving and restoring config state around D3); it
  * only needs our driver to have dev_pm_ops to consider runtime PM at all.
  *
- * The power state userspace writes to the PM capability is emulated and
- * never reaches the device, so a guest cannot put the function to sleep
- * behind the host's back.
+ * The power state userspace writes to the PM capability goes to the
+ * function, as in Linux 6.1: a guest saves power that way, and guests
+ * reset a function without FLR by taking it through D3hot and back to D0
+ * (the PCI PM spec's soft reset, for functions without No_Soft_Reset).
+ * Such a function loses its config state on the way up; we keep a copy
+ * from the way down and put it back, so its BARs keep the addresses the
+ * host assigned while the device itself is reset.  Whatever state the
+ * user left, the close, a reset and runtime suspend start from D0.
  *
  * An open function sleeps only when its user asks, with the low-power
  * features of VFIO_DEVICE_FEATURE: entering gives up the reference the
@@ -27,6 +32,7 @@
 #include <linux/file.h>
 #include <linux/pci.h>
 #include <linux/pm_runtime.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "vfio_pci_priv.h"
@@ -60,6 +66,14 @@ static int vfio_pci_runtime_suspend(struct device *dev)
 {
 	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
 
+	/*
+	 * From the user's D3hot, if it left one, back to D0 first: the PCI
+	 * core saves what it finds, and only our copy from before that D3hot
+	 * is the state the host assigned.  Nothing of the user's runs now
+	 * (every ioctl and access holds the function awake), so nothing can
+	 * change the state meanwhile.
+	 */
+	vfio_pci_set_power_state(vdev, PCI_D0);
 	vdev->pm_intx_masked = vdev->irq_type == VFIO_PCI_INTX_IRQ_INDEX &&
 			       vfio_pci_intx_mask(vdev);
 	return 0;
@@ -217,17 +231,92 @@ void vfio_pci_low_power_leave(struct vfio_pci_core_device *vdev)
 	up_write(&vdev->memory_lock);
 }
 
+/* How deep a power state is: D0 0, D1 1, D2 2, D3hot 3, D3cold 4. */
+static int pm_depth(pci_power_t state)
+{
+	return (__force int)state;
+}
+
 /**
  * vfio_pci_set_power_state - move the function to a PCI power state
- * @vdev: the device
- * @state: PCI_D0 or PCI_D3hot
+ * @vdev: the device; for a state below D0 the caller holds memory_lock
+ *	for writing, with the BAR mappings zapped for D3hot
+ * @state: the state
  *
- * Return: 0 or the PCI core's error.
+ * A function that loses its config state in D3hot (@needs_pm_restore)
+ * has it saved on the way down and restored on the way back up.  A PF
+ * with VFs stays in D0: its VFs would go with its SR-IOV state.
+ *
+ * Return: 0, -EBUSY for a PF with VFs, or the PCI core's error.
  */
 int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
 			     pci_power_t state)
 {
-	return pci_set_power_state(vdev->pdev, state);
+	struct pci_dev *pdev = vdev->pdev;
+	bool was_d3 = pm_depth(pdev->current_state) >= pm_depth(PCI_D3hot);
+	bool to_d3 = pm_depth(state) >= pm_depth(PCI_D3hot);
+	bool down = to_d3 && !was_d3, up = was_d3 && !to_d3;
+	int ret;
+
+	if (state != PCI_D0) {
+		lockdep_assert_held_write(&vdev->memory_lock);
+		if (vdev->sriov_active)
+			return -EBUSY;
+	}
+	if (down && vdev->needs_pm_restore) {
+		pci_save_state(pdev);
+		kfree(vdev->pm_save);
+		vdev->pm_save = pci_store_saved_state(pdev);
+	}
+	ret = pci_set_power_state(pdev, state);
+	if (!ret && up && vdev->pm_save) {
+		pci_load_and_free_saved_state(pdev, &vdev->pm_save);
+		pci_restore_state(pdev);
+	}
+	return ret;
+}
+
+/**
+ * vfio_pci_pm_user_write - the user wrote the PM capability's PowerState
+ * @vdev: the device
+ * @field: the two-bit field written: 0 for D0 to 3 for D3hot
+ *
+ * Nothing is returned to the user: as on a real function, a state the
+ * function cannot take is not taken, and the field reads back the state
+ * the function is in.  May sleep.
+ *
+ * Return: the field's new value.
+ */
+u16 vfio_pci_pm_user_write(struct vfio_pci_core_device *vdev, u16 field)
+{
+	static const pci_power_t states[] = {
+		PCI_D0, PCI_D1, PCI_D2, PCI_D3hot,
+	};
+	pci_power_t state = states[field & PCI_PM_CTRL_STATE_MASK];
+	int now;
+
+	/* In D3hot the BARs do not decode: no user mapping may stay. */
+	if (state == PCI_D3hot)
+		vfio_pci_zap_and_lock_memory(vdev);
+	else
+		down_write(&vdev->memory_lock);
+	vfio_pci_set_power_state(vdev, state);
+	now = pm_depth(vdev->pdev->current_state);
+	up_write(&vdev->memory_lock);
+
+	/* The field's encoding is the depth, up to D3hot's 3. */
+	return min(now, pm_depth(PCI_D3hot));
+}
+
+/* Whether D3hot -> D0 resets the function: No_Soft_Reset clear. */
+static bool pm_d3hot_loses_state(struct pci_dev *pdev)
+{
+	u16 pmcsr;
+
+	if (!pdev->pm_cap)
+		return false;
+	pci_read_config_word(pdev, pdev->pm_cap + PCI_PM_CTRL, &pmcsr);
+	return !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET);
 }
 
 /**
@@ -241,6 +330,7 @@ void vfio_pci_pm_register(struct vfio_pci_core_device *vdev)
 {
 	struct device *dev = &vdev->pdev->dev;
 
+	vdev->needs_pm_restore = pm_d3hot_loses_state(vdev->pdev);
 	/* From the unknown state after boot or unbind, only D0 is allowed. */
 	vfio_pci_set_power_state(vdev, PCI_D0);
 	dev->driver->pm = &vfio_pci_core_pm_ops;

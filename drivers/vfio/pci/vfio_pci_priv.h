@@ -144,6 +144,7 @@ int vfio_pci_function_flr(struct vfio_pci_core_device *vdev);
 /* vfio_pci_pm.c: power states */
 int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
 			     pci_power_t state);
+u16 vfio_pci_pm_user_write(struct vfio_pci_core_device *vdev, u16 field);
 void vfio_pci_pm_register(struct vfio_pci_core_device *vdev);
 void vfio_pci_pm_unregister(struct vfio_pci_core_device *vdev);
 int vfio_pci_pm_get(struct vfio_pci_core_device *vdev);

@@ -55,6 +55,12 @@ int vfio_pci_function_flr(struct vfio_pci_core_device *vdev)
 		return -EINVAL;
 
 	vfio_pci_zap_and_lock_memory(vdev);
+	/*
+	 * From D0: the PCI core would wake a function the user put in D3hot
+	 * itself, and a function that loses its state there would come back
+	 * without the config state we keep for it.
+	 */
+	vfio_pci_set_power_state(vdev, PCI_D0);
 	ret = pci_try_reset_function(vdev->pdev);
 	up_write(&vdev->memory_lock);
 	return ret;
@@ -348,6 +354,8 @@ static int dev_set_bus_reset(struct vfio_device_set *dev_set,
 		cur = to_vfio_pci(vd);
 		down_write_nest_lock(&cur->memory_lock, &dev_set->lock);
 		vfio_pci_zap_bars(cur);
+		/* As for a function reset. */
+		vfio_pci_set_power_state(cur, PCI_D0);
 	}
 	ret = pci_reset_bus(pdev);
 	list_for_each_entry(vd, &dev_set->device_list, dev_set_list) {

@@ -75,28 +75,41 @@ int vfio_pci_trigger_from_data(struct eventfd_ctx **trigger, u32 flags,
 	return 0;
 }
 
+/*
+ * The error and request notifications, with Linux 6.1's answers: an
+ * eventfd is set, or cleared by -1, while a more negative fd changes
+ * nothing; DATA_BOOL signals if there is an eventfd and is a no-op if
+ * not; DATA_NONE signals (count 1) or releases (count 0) the eventfd and
+ * fails without one.
+ */
 static int notify_set(struct eventfd_ctx **trigger, unsigned int action,
 		      u32 count, u32 flags, void *data)
 {
 	if (action != VFIO_IRQ_SET_ACTION_TRIGGER)
 		return -EINVAL;
 
-	if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
-		return count ? vfio_pci_trigger_from_data(trigger, flags,
-							  data) : -EINVAL;
-	if (!count) {
-		/* DATA_NONE with no vectors: release the eventfd. */
-		if (!(flags & VFIO_IRQ_SET_DATA_NONE))
+	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+		if (!count)
 			return -EINVAL;
-		if (*trigger)
-			eventfd_ctx_put(*trigger);
-		*trigger = NULL;
+		if (*(s32 *)data < -1)
+			return 0;
+		return vfio_pci_trigger_from_data(trigger, flags, data);
+	}
+	if (flags & VFIO_IRQ_SET_DATA_BOOL) {
+		if (!count)
+			return -EINVAL;
+		if (*(u8 *)data && *trigger)
+			eventfd_signal(*trigger, 1);
 		return 0;
 	}
 	if (!*trigger)
 		return -EINVAL;
-	if ((flags & VFIO_IRQ_SET_DATA_NONE) || *(u8 *)data)
+	if (count) {
 		eventfd_signal(*trigger, 1);
+	} else {
+		eventfd_ctx_put(*trigger);
+		*trigger = NULL;
+	}
 	return 0;
 }
 

@@ -281,6 +281,40 @@ TEST_F(irq, req_and_err)
 	close(efd);
 }
 
+/*
+ * The corner cases of the request notification, answered as Linux 6.1
+ * answers them (QEMU and DPDK only use the plain ones, but a user relying
+ * on 6.1's answers must get them).
+ */
+TEST_F(irq, req_corner_cases_as_6_1)
+{
+	int d = self->h.device, efd = eventfd(0, EFD_FLAGS), fd;
+	unsigned char yes = 1;
+	const unsigned int req = VFIO_PCI_REQ_IRQ_INDEX;
+	const unsigned int bool_trig = VFIO_IRQ_SET_DATA_BOOL |
+				       VFIO_IRQ_SET_ACTION_TRIGGER;
+
+	PCI_NEED_DEVICE();
+	ASSERT_LE(0, efd);
+
+	/* No eventfd: releasing fails, a DATA_BOOL signal does nothing. */
+	EXPECT_EQ(-EINVAL, pci_set_irqs(d, req, TRIG_NONE, 0, 0, NULL, 0));
+	EXPECT_EQ(0, pci_set_irqs(d, req, bool_trig, 0, 1, &yes, 1));
+
+	/* An fd below -1 leaves the eventfd in place. */
+	ASSERT_EQ(0, pci_set_irqs(d, req, TRIG_EVENTFD, 0, 1, &efd, 4));
+	fd = -2;
+	EXPECT_EQ(0, pci_set_irqs(d, req, TRIG_EVENTFD, 0, 1, &fd, 4));
+	EXPECT_EQ(0, pci_set_irqs(d, req, bool_trig, 0, 1, &yes, 1));
+	EXPECT_EQ(1, pci_eventfd_wait(efd, 1000));
+
+	/* DATA_NONE with count 0 releases it. */
+	EXPECT_EQ(0, pci_set_irqs(d, req, TRIG_NONE, 0, 0, NULL, 0));
+	EXPECT_EQ(0, pci_set_irqs(d, req, bool_trig, 0, 1, &yes, 1));
+	EXPECT_EQ(0, pci_eventfd_wait(efd, 200));
+	close(efd);
+}
+
 /* The function's MSI-X table, mapped through its BAR. */
 struct msix_map {
 	void *bar;

@@ -138,7 +138,8 @@ int vfio_pci_zdev_open(struct vfio_pci_core_device *vdev)
 	if (!zdev || !kvm)
 		return 0;
 	if (!zpci_kvm_hook.kvm_register) {
-		pci_warn(vdev->pdev, "a VM opened the function but KVM offers no zPCI registration\n");
+		pci_warn_ratelimited(vdev->pdev,
+				     "a VM opened the function but KVM offers no zPCI registration\n");
 		return -ENOENT;
 	}
 	return zpci_kvm_hook.kvm_register(zdev, kvm);

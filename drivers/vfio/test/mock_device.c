@@ -178,7 +178,8 @@ static int vfio_mock_open_device(struct vfio_device *vdev)
 	mock->opens++;
 	mock->set_open_count = vfio_device_set_open_count(vdev->dev_set);
 	if ((mock->flags & VFIO_MOCK_NEEDS_KVM) && !vdev->kvm) {
-		dev_info(vdev->dev, "a KVM is required to open this device\n");
+		dev_info_ratelimited(vdev->dev,
+				     "a KVM is required to open this device\n");
 		ret = -EPERM;
 	}
 	mutex_unlock(&mock->lock);

@@ -189,6 +189,23 @@ TEST_F(kvm, none_without_association)
 	EXPECT_EQ(0, vfio_mock_stat(DEV, "kvm"));
 }
 
+/* Any user may retry a refused open: the log must not fill with it. */
+TEST_F(kvm, refused_opens_do_not_flood_the_log)
+{
+	const char *msg = "a KVM is required to open this device";
+	int before, i;
+
+	SKIP_WITHOUT_KVM();
+	if (strcmp(variant->flags, "kvm"))
+		SKIP(return, "only the driver that needs a VM refuses");
+	before = vfio_klog_count(msg, "");
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(-EPERM, open_mock_device(self->h.group));
+	EXPECT_LT(before, vfio_klog_count(msg, ""));
+	/* The kernel's default: ten messages, then silence for 5 s. */
+	EXPECT_GE(before + 10, vfio_klog_count(msg, ""));
+}
+
 /* Moving the group to another VM does not change an open device's VM. */
 TEST_F(kvm, replaced_while_open)
 {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -314,6 +315,27 @@ static inline int vfio_hugetlb_restore(long total)
 
 	snprintf(text, sizeof(text), "%ld", total);
 	return vfio_write_file(VFIO_NR_HUGEPAGES, text);
+}
+
+/* Lines of the kernel log that hold both @a and @b. */
+static inline int vfio_klog_count(const char *a, const char *b)
+{
+	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
+	char *buf, *line;
+	int len, found = 0;
+
+	if (size <= 0)
+		return 0;
+	buf = calloc(1, size + 1);
+	if (!buf)
+		return 0;
+	len = klogctl(3, buf, size);		/* SYSLOG_ACTION_READ_ALL */
+	for (line = strtok(buf, "\n"); len > 0 && line;
+	     line = strtok(NULL, "\n"))
+		if (strstr(line, a) && strstr(line, b))
+			found++;
+	free(buf);
+	return found;
 }
 
 #endif /* __VFIO_TEST_UTIL_H */

@@ -6,7 +6,6 @@
  * PCI driver stands in for vfio-pci.
  */
 #include <dirent.h>
-#include <sys/klog.h>
 
 #include "../kselftest_harness.h"
 #include "vfio_test_util.h"
@@ -111,28 +110,9 @@ static int find_shared_group(int *group, char *a, char *b, size_t size)
 	return -ENOENT;
 }
 
-/* Lines of the kernel log that hold both @a and @b. */
-static int log_count(const char *a, const char *b)
-{
-	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
-	char *buf, *line;
-	int len, found = 0;
-
-	if (size <= 0)
-		return 0;
-	buf = calloc(1, size + 1);
-	len = klogctl(3, buf, size);		/* SYSLOG_ACTION_READ_ALL */
-	for (line = strtok(buf, "\n"); len > 0 && line;
-	     line = strtok(NULL, "\n"))
-		if (strstr(line, a) && strstr(line, b))
-			found++;
-	free(buf);
-	return found;
-}
-
 static bool log_mentions(const char *a, const char *b)
 {
-	return log_count(a, b) > 0;
+	return vfio_klog_count(a, b) > 0;
 }
 
 FIXTURE(viability) {
@@ -201,13 +181,13 @@ TEST_F(viability, refusals_do_not_flood_the_log)
 	int before, i;
 
 	SKIP_WITHOUT_SHARED_GROUP();
-	before = log_count(self->b, "is not viable");
+	before = vfio_klog_count(self->b, "is not viable");
 	for (i = 0; i < 200; i++)
 		ASSERT_EQ(-EPERM, vfio_group_set_container(self->group,
 							   self->container));
-	EXPECT_LT(before, log_count(self->b, "is not viable"));
+	EXPECT_LT(before, vfio_klog_count(self->b, "is not viable"));
 	/* The kernel's default: ten messages, then silence for 5 s. */
-	EXPECT_GE(before + 10, log_count(self->b, "is not viable"));
+	EXPECT_GE(before + 10, vfio_klog_count(self->b, "is not viable"));
 }
 
 TEST_F(viability, viable_once_unbound)

@@ -246,8 +246,11 @@ static int vfio_mock_pin_batch(struct vfio_mock *mock, dma_addr_t iova,
 	ret = vfio_pin_pages(&mock->vdev, iova, npage, prot, pages);
 	if (ret < 0)
 		return ret;
-	if (WARN_ON(ret != npage))
+	if (WARN_ON(ret != npage)) {
+		if (ret > 0)
+			vfio_unpin_pages(&mock->vdev, iova, ret);
 		return -EFAULT;
+	}
 
 	for (i = 0; i < npage; i++) {
 		ret = xa_err(xa_store(&mock->pins, pfn + i, pages[i],
@@ -258,7 +261,9 @@ static int vfio_mock_pin_batch(struct vfio_mock *mock, dma_addr_t iova,
 	return npage;
 
 err_unpin:
-	vfio_mock_unpin_range(mock, pfn, pfn + i - 1);
+	/* With i == 0 and pfn == 0, pfn + i - 1 would be every pfn. */
+	if (i)
+		vfio_mock_unpin_range(mock, pfn, pfn + i - 1);
 	vfio_unpin_pages(&mock->vdev, iova + ((dma_addr_t)i << PAGE_SHIFT),
 			 npage - i);
 	return ret;

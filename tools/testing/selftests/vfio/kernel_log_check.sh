@@ -10,10 +10,12 @@
 # buffer; the rest is still in it.
 echo "TAP version 13"
 echo "1..1"
-pattern='WARNING:|BUG:|Oops|UBSAN:|ODEBUG:|refcount_t:|list_(add|del) corruption'
-pattern="$pattern|general protection fault|kernel BUG at|blocked for more than"
-pattern="$pattern|nobody cared|rcu: INFO|detected stalls?|soft lockup"
-bad=$({ cat /tmp/kernel.log 2>/dev/null; dmesg; } | grep -E "$pattern" | head -20)
+# The test VM's /init exports what counts as a report and which of 6.1's
+# own reports are not counted; run elsewhere, every report counts.
+pattern=${VFIO_KERNEL_REPORTS:-'WARNING:|BUG:|Oops|UBSAN:|ODEBUG:|refcount_t:|list_(add|del) corruption|general protection fault|kernel BUG at|blocked for more than|nobody cared|rcu: INFO|detected stalls?|soft lockup'}
+known=${VFIO_KNOWN_REPORTS:-'^$'}
+bad=$({ cat /tmp/kernel.log 2>/dev/null; dmesg; } | grep -E "$pattern" |
+	grep -vE "$known" | head -20)
 if [ -z "$bad" ]; then
 	echo "ok 1 kernel log is free of warnings and bugs"
 else

@@ -209,6 +209,39 @@ err_undo:
 	return ret;
 }
 
+/*
+ * Where the IOMMU also translates the devices' MSI writes (a software MSI
+ * window, IOMMU_RESV_SW_MSI: arm64's SMMU with a GIC ITS, say), the DMA
+ * layer maps the interrupt doorbells into that window on demand, once the
+ * domain has a cookie for it; without one every MSI faults.  A hardware
+ * MSI window (IOMMU_RESV_MSI) bypasses translation and needs nothing.
+ * IOMMUs without the DMA layer answer -ENODEV: nothing to set up.
+ */
+static int type1_msi_window(struct iommu_domain *domain,
+			    struct iommu_group *group)
+{
+	struct iommu_resv_region *resv, *tmp;
+	bool sw_msi = false, hw_msi = false;
+	dma_addr_t base = 0;
+	LIST_HEAD(resv_list);
+	int ret;
+
+	iommu_get_group_resv_regions(group, &resv_list);
+	list_for_each_entry_safe(resv, tmp, &resv_list, list) {
+		if (resv->type == IOMMU_RESV_MSI)
+			hw_msi = true;
+		if (resv->type == IOMMU_RESV_SW_MSI) {
+			sw_msi = true;
+			base = resv->start;
+		}
+		kfree(resv);
+	}
+	if (!sw_msi || hw_msi)
+		return 0;
+	ret = iommu_get_msi_cookie(domain, base);
+	return ret == -ENODEV ? 0 : ret;
+}
+
 static struct type1_domain *type1_new_domain(struct type1 *t,
 					     struct iommu_group *group)
 {
@@ -239,6 +272,9 @@ static struct type1_domain *type1_new_domain(struct type1 *t,
 		goto err_domain;
 	d->coherent = d->domain->ops->enforce_cache_coherency &&
 		      d->domain->ops->enforce_cache_coherency(d->domain);
+	ret = type1_msi_window(d->domain, group);
+	if (ret)
+		goto err_detach;
 	ret = type1_replay(t, d);
 	if (ret)
 		goto err_detach;

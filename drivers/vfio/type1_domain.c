@@ -289,6 +289,60 @@ err_free:
 	return ERR_PTR(ret);
 }
 
+/*
+ * The page sizes userspace may map with: those every domain has, in
+ * units of at least a CPU page, since pinning works in CPU pages.  An
+ * IOMMU with pages smaller than the CPU's (4 KiB under 64 KiB pages)
+ * maps a CPU page as several of its own: PAGE_SIZE stands for them.
+ */
+static unsigned long type1_domain_pgsizes(struct type1 *t)
+{
+	unsigned long sizes = ULONG_MAX;
+	struct type1_domain *d;
+
+	list_for_each_entry(d, &t->domains, node)
+		sizes &= d->domain->pgsize_bitmap;
+	if (sizes & ~PAGE_MASK)
+		sizes = (sizes & PAGE_MASK) | PAGE_SIZE;
+	return sizes;
+}
+
+/*
+ * A group left while others stay: what they allow may be more than what
+ * the one that left allowed, so the usable IOVA ranges and page sizes are
+ * worked out again from the groups that stay.  Should that fail (memory),
+ * the old ranges stay: narrower than need be, never wrong.
+ */
+static void type1_limits_of_remaining(struct type1 *t)
+{
+	struct type1_domain *d;
+	struct type1_group *g;
+	LIST_HEAD(narrow);
+	LIST_HEAD(ranges);
+	int ret = 0;
+
+	t->pgsize_bitmap = type1_domain_pgsizes(t);
+	list_splice_init(&t->ranges, &narrow);
+	list_for_each_entry(d, &t->domains, node) {
+		list_for_each_entry(g, &d->groups, node) {
+			ret = type1_ranges_with(t, d->domain, g->group,
+						&ranges);
+			if (ret)
+				goto out;
+			type1_free_ranges(t);
+			list_splice_init(&ranges, &t->ranges);
+		}
+	}
+out:
+	if (ret) {
+		type1_free_range_list(&ranges);
+		type1_free_ranges(t);
+		list_splice(&narrow, &t->ranges);
+	} else {
+		type1_free_range_list(&narrow);
+	}
+}
+
 /* Whether every mapping lies inside one of @ranges. */
 static bool type1_mappings_fit(struct type1 *t, struct list_head *ranges)
 {
@@ -380,7 +434,7 @@ attached:
 	type1_free_ranges(t);
 	list_splice_init(&ranges, &t->ranges);
 	list_add_tail(&g->node, &d->groups);
-	t->pgsize_bitmap &= d->domain->pgsize_bitmap;
+	t->pgsize_bitmap = type1_domain_pgsizes(t);
 	return 0;
 
 err_detach:
@@ -433,4 +487,6 @@ detached:
 	type1_dirty_mark_all(t);
 	if (list_empty(&t->domains))
 		type1_domains_gone(t);
+	else
+		type1_limits_of_remaining(t);
 }

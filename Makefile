@@ -156,17 +156,20 @@ endif
 	 cat $(BUILD)/check/host.log $(BUILD)/check/console.log | tr -d '\r' \
 		> $(BUILD)/check/all.log; \
 	 if [ "$(CHECK_S390)" != 0 ]; then \
+		rm -f $(BUILD)/s390x/all.log; \
 		$(SELFTESTS)/s390/run.sh $(T) > $(BUILD)/check/s390.out 2>&1; \
-		sed -E 's/^VFIOTEST (BEGIN|END) /&s390x:/' \
-			$(BUILD)/s390x/all.log >> $(BUILD)/check/all.log; \
+		$(VM)/frame-log.sh run.sh $(BUILD)/s390x/all.log \
+			$(BUILD)/check/s390.out s390x: >> $(BUILD)/check/all.log; \
 	 fi; \
 	 if [ "$(CHECK_CLIENTS)" != 0 ] && [ -z "$(T)" ]; then \
 		for t in $(CLIENTS); do \
+			rm -f $(BUILD)/$$t/all.log; \
 			VFIO_VM_KERNEL=$(VM_KERNEL) VFIO_VM_KVER=$(KVER) \
 			VFIO_VM_MODROOT=$(VM_MODROOT) VFIO_VM_APPEND="$(VM_APPEND)" \
 			$(SELFTESTS)/$$t/run.sh $(BUILD)/$$t $(CLIENT_KVER) \
 				$(OUR_KOS) > $(BUILD)/check/$$t.out 2>&1; \
-			cat $(BUILD)/$$t/all.log >> $(BUILD)/check/all.log; \
+			$(VM)/frame-log.sh $$t.sh $(BUILD)/$$t/all.log \
+				$(BUILD)/check/$$t.out >> $(BUILD)/check/all.log; \
 		done; \
 	 fi; \
 	 grep -E '^(VFIOTEST|not ok|# FAIL)|^#.*Expected' $(BUILD)/check/all.log; \

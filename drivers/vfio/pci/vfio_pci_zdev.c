@@ -138,7 +138,7 @@ int vfio_pci_zdev_open(struct vfio_pci_core_device *vdev)
 	if (!zdev || !kvm)
 		return 0;
 	if (!zpci_kvm_hook.kvm_register) {
-		pci_warn_ratelimited(vdev->pdev,
+		dev_warn_ratelimited(&vdev->pdev->dev,
 				     "a VM opened the function but KVM offers no zPCI registration\n");
 		return -ENOENT;
 	}

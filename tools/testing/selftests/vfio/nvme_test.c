@@ -122,8 +122,6 @@ FIXTURE_SETUP(nvme_drv)
 	if (ret == PCI_ABSENT)
 		SKIP(return, "no vfio-pci or no NVMe (%d)", ret);
 	ASSERT_EQ(0, ret);
-	if (self->h.iommu_type == VFIO_MOCK_IOMMU)
-		SKIP(return, "no type1 IOMMU backend");
 
 	mem = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -220,8 +218,6 @@ TEST_F(nvme_drv, identify_then_unmapped)
 	bool saw = false;
 
 	PCI_NEED_DEVICE();
-	if (self->h.iommu_type == VFIO_MOCK_IOMMU)
-		SKIP(return, "no type1 IOMMU backend");
 
 	ASSERT_EQ(0, identify(self, 1, IOVA_DATA));
 	EXPECT_TRUE(identified(self->data));

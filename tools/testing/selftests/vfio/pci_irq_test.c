@@ -549,8 +549,7 @@ TEST_F(irq, msix_entry_restored_on_attach)
 		EXPECT_EQ(saved[i], msix_entry(&m, 0, i));
 	EXPECT_FALSE(msix_masked(&m, 0));
 
-	if (!strcmp(variant->bdf, PCI_NVME) &&
-	    self->h.iommu_type != VFIO_MOCK_IOMMU) {
+	if (!strcmp(variant->bdf, PCI_NVME)) {
 		mem = mmap(NULL, 3 * NVME_PAGE, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		ASSERT_NE(MAP_FAILED, mem);

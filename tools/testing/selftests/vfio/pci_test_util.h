@@ -93,8 +93,11 @@ static inline int pci_bind_vfio(const char *bdf, char *old, size_t size)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
 	if (access(path, F_OK))
 		return PCI_ABSENT;
-	if (vfio_modprobe("vfio-pci"))
-		return PCI_ABSENT;
+	/* The function is there: no vfio-pci to bind it is a failure. */
+	if (vfio_modprobe("vfio-pci")) {
+		fprintf(stderr, "# %s: vfio-pci does not load\n", bdf);
+		return -ENOENT;
+	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
 	len = readlink(path, link, sizeof(link) - 1);
 	old[0] = '\0';
@@ -253,7 +256,12 @@ static inline unsigned long pci_iommu_type(int container)
 		return VFIO_TYPE1v2_IOMMU;
 	if (vfio_ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0)
 		return VFIO_TYPE1_IOMMU;
-	return VFIO_MOCK_IOMMU;
+	/*
+	 * Never the mock: a PCI function without type1 is a failure to
+	 * report (SET_IOMMU fails on this), not a backend to swap in.
+	 */
+	fprintf(stderr, "# no type1 IOMMU backend in this container\n");
+	return VFIO_TYPE1v2_IOMMU;
 }
 
 struct pci_handle {

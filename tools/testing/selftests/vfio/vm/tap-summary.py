@@ -6,7 +6,8 @@
 # "ok"/"not ok" line is one test; "# SKIP" marks a skip.  A program that
 # planned more tests than it reported, or exited non-zero without a
 # failure, or printed no TAP at all, has the difference counted failed.
-# Prints one line per program and ends with "N passed, N failed".
+# Prints one line per program, then the skips grouped by program and
+# reason, and ends with "N passed, N failed".
 import re
 import sys
 
@@ -17,6 +18,8 @@ plan = re.compile(r'^1\.\.(\d+)$')
 
 totals = [0, 0, 0]
 programs = 0
+# (program, reason) -> how many tests skipped for it.
+skips = {}
 
 
 def close(name, counts, planned, rc):
@@ -68,11 +71,19 @@ for raw in open(sys.argv[1], errors='replace'):
             current[1][1] += 1
         elif re.search(r'#\s*SKIP', line, re.I):
             current[1][2] += 1
+            why = re.split(r'#\s*SKIP\s*', line, 1, flags=re.I)[1]
+            key = (current[0], why.strip() or '(no reason given)')
+            skips[key] = skips.get(key, 0) + 1
         else:
             current[1][0] += 1
 if current:
     close(current[0], current[1], current[2], 1)
     print('%s: the run stopped before it finished' % current[0])
+
+if skips:
+    print('skipped, by program and reason:')
+    for (name, why), n in sorted(skips.items()):
+        print('  %-26s %3d  %s' % (name, n, why))
 
 line = '%d passed, %d failed' % (totals[0], totals[1])
 if totals[2]:

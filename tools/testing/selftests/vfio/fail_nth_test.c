@@ -749,7 +749,7 @@ static int run_pci_device(struct world *w)
 	int dev, efd, ret = 0;
 
 	efd = eventfd(0, EFD_CLOEXEC);
-	STEP(ret, "eventfd", efd);
+	STEP(ret, "eventfd", efd < 0 ? -errno : efd);
 	dev = vfio_ioctl(w->pci.group, VFIO_GROUP_GET_DEVICE_FD, PCI_E1000);
 	STEP(ret, "GET_DEVICE_FD", dev);
 	STEP(ret, "GET_INFO", vfio_ioctl(dev, VFIO_DEVICE_GET_INFO, &info));

@@ -26,7 +26,9 @@ pmds=
 for d in /opt/dpdk-pmds/*.so; do
 	pmds="$pmds -d $d"
 done
-timeout -s INT 20 dpdk-testpmd -l 0-1 -n 1 --in-memory $pmds \
+# Forwarding gets what is left of the time after EAL's start-up (the
+# hugepage mappings), slower on the debug kernel: the time scales.
+timeout -s INT $((20 * ${VFIO_TIME_SCALE:-1})) dpdk-testpmd -l 0-1 -n 1 --in-memory $pmds \
 	-a 0000:00:03.0 -a 0000:00:04.0 -- --total-num-mbufs=2048 \
 	--forward-mode=io --tx-first --stats-period=5 </dev/null \
 	> /tmp/testpmd.log 2>&1

@@ -44,7 +44,7 @@ echo "dpdk.sh $((300 * scale))" > "$out/plan"
 rc=0
 "$vm/run-vm.sh" -k "${VFIO_VM_KERNEL:-/boot/vmlinuz-$kver}" \
 	-i "$out/initramfs.gz" -l "$out/console.log" -t $((600 * scale)) \
-	-a "${VFIO_VM_APPEND:-}" || rc=$?
+	-a "${VFIO_VM_APPEND:-} VFIO_TIME_SCALE=$scale" || rc=$?
 tr -d '\r' < "$out/console.log" | grep -vE '^\[ *[0-9]+\.[0-9]+\]' \
 	> "$out/all.log"
 grep -E '^(VFIOTEST|ok|not ok|#)' "$out/all.log" || true

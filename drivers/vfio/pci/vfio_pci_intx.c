@@ -166,7 +166,7 @@ void vfio_pci_intx_virt_disable(struct vfio_pci_core_device *vdev,
 }
 
 /**
- * vfio_pci_intx_cmd_rmw - change command register bits for userspace
+ * vfio_pci_intx_cmd_rmw - change command register bits beside INTx disable
  * @vdev: the device
  * @pos: start of a naturally aligned span holding PCI_COMMAND + 1
  * @len: its length, 1, 2 or 4

@@ -131,36 +131,41 @@ void vfio_pci_zap_and_lock_memory(struct vfio_pci_core_device *vdev)
  * @vdev: the device
  *
  * For accesses the kernel makes itself (ROM probing, MSI-X table setup)
- * while userspace may have decode off.
+ * while userspace may have decode off.  Only the memory enable bit is
+ * changed, and with vfio_pci_intx_cmd_rmw(): the command register also
+ * holds the INTx disable bit, which the INTx code sets and clears from its
+ * IRQ handler meanwhile, and which the PCI core changes when MSI is turned
+ * on or off.  Writing back a whole register read before would undo that.
  *
- * Return: the command register to give back to
+ * Return: the command register as it was, for
  * vfio_pci_memory_unlock_and_restore().
  */
 u16 vfio_pci_memory_lock_and_enable(struct vfio_pci_core_device *vdev)
 {
-	struct pci_dev *pdev = vdev->pdev;
-	u16 saved;
+	u16 cmd;
 
 	down_write(&vdev->memory_lock);
-	pci_read_config_word(pdev, PCI_COMMAND, &saved);
-	/* Skip the config write when decode is already on. */
-	if ((saved & PCI_COMMAND_MEMORY) != PCI_COMMAND_MEMORY) {
-		u16 on = saved | PCI_COMMAND_MEMORY;
-
-		pci_write_config_word(pdev, PCI_COMMAND, on);
-	}
-	return saved;
+	pci_read_config_word(vdev->pdev, PCI_COMMAND, &cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		vfio_pci_intx_cmd_rmw(vdev, PCI_COMMAND, 2, PCI_COMMAND_MEMORY,
+				      PCI_COMMAND_MEMORY);
+	return cmd;
 }
 
 /**
  * vfio_pci_memory_unlock_and_restore - undo vfio_pci_memory_lock_and_enable()
  * @vdev: the device
  * @cmd: what vfio_pci_memory_lock_and_enable() returned
+ *
+ * Turns memory decode off again if it was off; leaves every other bit as
+ * it is now.
  */
 void vfio_pci_memory_unlock_and_restore(struct vfio_pci_core_device *vdev,
 					u16 cmd)
 {
-	pci_write_config_word(vdev->pdev, PCI_COMMAND, cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		vfio_pci_intx_cmd_rmw(vdev, PCI_COMMAND, 2, PCI_COMMAND_MEMORY,
+				      0);
 	up_write(&vdev->memory_lock);
 }
 

@@ -421,7 +421,7 @@ struct race {
 	pthread_barrier_t go, done;
 	int rounds;
 	volatile bool want_disabled;
-	unsigned long toggles, enables, unmasks, events;
+	unsigned long toggles, enables, unmasks, events, reads;
 };
 
 static int race_enable(struct race *r, int which)
@@ -550,6 +550,110 @@ TEST_F(intx, race_command_vs_mask)
 		dump_state(dev, self->h.bdf);
 	}
 	EXPECT_HOST_MASKED(true);
+}
+
+/* The host's count of interrupts on the function's line no handler took. */
+static long unhandled_irqs(const char *bdf)
+{
+	char path[PATH_MAX], line[64];
+	long irq = -1, n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/irq", bdf);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &irq) != 1)
+		irq = -1;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/irq/%ld/spurious", irq);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "unhandled %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* Free running: read the ROM, which has the kernel turn decode on. */
+static void *rom_thread(void *arg)
+{
+	struct race *r = arg;
+	uint32_t word;
+
+	while (!r->stop) {
+		pread(r->dev, &word, sizeof(word),
+		      REGION_OFF(VFIO_PCI_ROM_REGION_INDEX));
+		r->reads++;
+	}
+	return NULL;
+}
+
+/*
+ * A ROM read makes the kernel enable memory decode for itself and put the
+ * command register back afterwards, while the host masks and unmasks INTx
+ * in the same register.  Putting back the register as it was read would
+ * undo a change made in between: an unmask undone leaves the device
+ * masked with the host's masked flag clear (the next interrupt is lost);
+ * a mask undone leaves a device that still asserts interrupting, with the
+ * masked flag set, unhandled (on a shared line the host gives up on it).
+ * Each round unmasks and masks through the virtual INTx disable bit,
+ * written alone in the upper byte (no memory_lock) while ROM reads run,
+ * and after each change lets any ROM read in flight finish and looks at
+ * the device.
+ */
+TEST_F(intx, rom_read_keeps_the_mask)
+{
+	struct vfio_region_info rom = { .argsz = sizeof(rom),
+					.index = VFIO_PCI_ROM_REGION_INDEX };
+	struct race r = { .dev = self->h.device };
+	int dev = self->h.device, efd = self->efd;
+	unsigned long rounds = 0, unmask_undone = 0, mask_undone = 0;
+	long before, after;
+	bool lost = false;
+	pthread_t t;
+	time_t end;
+
+	NEED_INTX();
+	ASSERT_EQ(0, vfio_ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &rom));
+	ASSERT_LT(0, rom.size) TH_LOG("QEMU's e1000 has an option ROM");
+	before = unhandled_irqs(self->h.bdf);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, intx_trigger(dev, efd));
+	ASSERT_EQ(0, pthread_create(&t, NULL, rom_thread, &r));
+	end = time(NULL) + 5;
+	while (time(NULL) < end) {
+		ASSERT_EQ(0, virt_disintx(dev, true, 1));
+		ASSERT_EQ(0, virt_disintx(dev, false, 1));
+		usleep(20000);
+		unmask_undone += host_masked(self->h.bdf);
+		/* Unmask for real, whatever a ROM read did, and interrupt. */
+		ASSERT_EQ(0, intx_action(dev, UNMASK_NONE));
+		ASSERT_EQ(0, e1000_raise(dev));
+		if (pci_eventfd_wait(efd, EVENT_MS) != 1) {
+			lost = true;
+			break;
+		}
+		usleep(20000);
+		mask_undone += !host_masked(self->h.bdf);
+		ASSERT_EQ(0, e1000_lower(dev));
+		ASSERT_EQ(0, intx_action(dev, UNMASK_NONE));
+		rounds++;
+	}
+	r.stop = true;
+	pthread_join(t, NULL);
+	after = unhandled_irqs(self->h.bdf);
+	TH_LOG("%lu rounds, %lu ROM reads; unmask undone %lu, mask undone %lu, %ld unhandled",
+	       rounds, r.reads, unmask_undone, mask_undone, after - before);
+	EXPECT_FALSE(lost) {
+		dump_state(dev, self->h.bdf);
+	}
+	EXPECT_EQ(0, unmask_undone);
+	EXPECT_EQ(0, mask_undone);
+	ASSERT_EQ(0, virt_disintx(dev, false, 2));
+	ASSERT_EQ(0, e1000_lower(dev));
 }
 
 /*

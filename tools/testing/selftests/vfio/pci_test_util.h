@@ -21,6 +21,8 @@
 #define PCI_NVME	"0000:00:05.0"
 #define PCI_E1000	"0000:00:04.0"
 #define PCI_VIRTIO	"0000:00:03.0"
+/* QEMU's pci-testdev: BAR0 memory, BAR1 I/O ports, no INTx pin. */
+#define PCI_TESTDEV	"0000:00:0a.0"
 
 #define REGION_OFF(index)	((off_t)(index) << 40)
 

@@ -440,8 +440,13 @@ struct file *vfio_device_open_file(struct vfio_device *device)
 		ret = PTR_ERR(file);
 		goto err_close;
 	}
-	/* Regions are addressed by offset: pread/pwrite and lseek all work. */
-	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+	/*
+	 * Regions are addressed by offset: pread/pwrite, or read/write at
+	 * the file position.  There is no ->llseek, so FMODE_LSEEK must stay
+	 * clear (vfs_llseek() calls ->llseek unchecked when it is set):
+	 * lseek() fails with ESPIPE, as in 6.1.
+	 */
+	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
 	return file;
 
 err_close:

@@ -802,6 +802,44 @@ static void op_stray_ioctl(struct fz *f)
 	slot_put(fd);
 }
 
+/*
+ * The file calls other than ioctl and pread/pwrite, on any kind of file:
+ * lseek() (the VFS calls ->llseek unchecked once FMODE_LSEEK is set),
+ * read() at the file position, poll() and fsync().  A read waits for
+ * nothing: it is made only when poll() says it would not block.
+ */
+static void op_file_calls(struct fz *f)
+{
+	int fd = slot_get(f, below(f, K_OTHER) + 1, NULL);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	off_t off = chance(f, 50) ? 0 : (off_t)below(f, 1 << 20);
+	int whence = below(f, 6);	/* SEEK_SET..SEEK_HOLE, one beyond */
+	__u32 word;
+	long r;
+
+	switch (below(f, 4)) {
+	case 0:
+		r = sys_ret(lseek(fd, off, whence));
+		note(f, r, "lseek(%d, %lld, %d)", fd, (long long)off, whence);
+		break;
+	case 1:
+		r = sys_ret(poll(&p, 1, 0));
+		if (r == 1 && (p.revents & POLLIN))
+			r = sys_ret(read(fd, &word, sizeof(word)));
+		note(f, r, "read(%d, 4) if readable", fd);
+		break;
+	case 2:
+		r = sys_ret(poll(&p, 1, 0));
+		note(f, r, "poll(%d)", fd);
+		break;
+	default:
+		r = sys_ret(fsync(fd));
+		note(f, r, "fsync(%d)", fd);
+		break;
+	}
+	slot_put(fd);
+}
+
 /* ------------------------------------------------------------------ */
 /* Operations: groups                                                   */
 
@@ -1547,6 +1585,7 @@ static const struct op ops[] = {
 	{ "unmap_dma",		op_unmap_dma,		7 },
 	{ "dirty_pages",	op_dirty_pages,		2 },
 	{ "stray_ioctl",	op_stray_ioctl,		1 },
+	{ "file_calls",		op_file_calls,		1 },
 	{ "open_group",		op_open_group,		5 },
 	{ "group_status",	op_group_status,	2 },
 	{ "set_container",	op_set_container,	6 },

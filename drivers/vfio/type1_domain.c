@@ -161,8 +161,9 @@ static int type1_check_msi_isolation(struct iommu_group *group)
 		return 0;
 	if (type1_allow_unsafe_interrupts)
 		return 0;
-	pr_warn("vfio_iommu_type1: no interrupt remapping for group %d; load vfio_iommu_type1 with allow_unsafe_interrupts=1 to accept the risk\n",
-		iommu_group_id(group));
+	/* Any group owner can ask again and again: keep the log readable. */
+	pr_warn_ratelimited("vfio_iommu_type1: no interrupt remapping for group %d; load vfio_iommu_type1 with allow_unsafe_interrupts=1 to accept the risk\n",
+			    iommu_group_id(group));
 	return -EPERM;
 }
 

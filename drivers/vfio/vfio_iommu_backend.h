@@ -10,8 +10,9 @@
  *
  * Calling context, all of it guaranteed by the core:
  *  - ->open, ->release, ->attach_group, ->detach_group run with the
- *    container's lock held for writing: nothing else runs against the
- *    backend instance at the same time.
+ *    container's lock held for writing: no other of these, and no ->ioctl
+ *    or ->notify, runs against the backend instance at the same time (the
+ *    calls of the last item below still may).
  *  - ->ioctl and ->notify run with it held for reading; several may run at
  *    once, the backend serialises them with its own lock.
  *  - ->pin_pages, ->unpin_pages, ->dma_rw, ->register_device and

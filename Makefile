@@ -75,7 +75,9 @@ modules: deps
 ifneq ($(MODSRC),$(TOP))
 	@mkdir -p $(MODSRC)
 	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-		--exclude='*.mod*' --exclude=build --exclude=.git $(TOP)/ $(MODSRC)/
+		--exclude='*.mod*' --exclude=modules.order \
+		--exclude=Module.symvers --exclude=build --exclude=.git \
+		$(TOP)/ $(MODSRC)/
 endif
 	$(MAKE) $(KBUILD_ARGS) modules
 

@@ -135,6 +135,40 @@ TEST_F(vga, region_info)
 		  info.flags);
 }
 
+/*
+ * The boot VGA's ROM is the shadow copy at 0xc0000 (x86's video fixup
+ * turns the ROM resource into it, 128 KiB): the region reports that size
+ * and reads the image, signature first.  A shadow resource of no size,
+ * which some platforms have, maps nothing through pci_map_rom() and is
+ * reported empty, in 6.1 as here.
+ */
+TEST_F(vga, shadowed_rom)
+{
+	unsigned long long start = 0, end = 0, flags = 0;
+	struct vfio_region_info info;
+	int d = self->h.device, i;
+	unsigned char sig[2];
+	char line[128];
+	FILE *f;
+
+	PCI_NEED_DEVICE();
+	f = fopen("/sys/bus/pci/devices/" PCI_VGA "/resource", "r");
+	ASSERT_NE(NULL, f);
+	for (i = 0; i <= 6 && fgets(line, sizeof(line), f); i++)
+		sscanf(line, "%llx %llx %llx", &start, &end, &flags);
+	fclose(f);
+	if (start != 0xc0000)
+		SKIP(return, "the VGA's ROM is not shadowed (%#llx)", start);
+	ASSERT_EQ(0, pci_region_info(d, VFIO_PCI_ROM_REGION_INDEX, &info,
+				     sizeof(info)));
+	EXPECT_EQ(end - start + 1, info.size);
+	EXPECT_EQ(0x20000, info.size);
+	EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ, info.flags);
+	ASSERT_EQ(2, pread(d, sig, 2, REGION_OFF(VFIO_PCI_ROM_REGION_INDEX)));
+	EXPECT_EQ(0x55, sig[0]);
+	EXPECT_EQ(0xaa, sig[1]);
+}
+
 /* Index registers read back what was written: the ports reach QEMU. */
 TEST_F(vga, io_ports)
 {

@@ -211,7 +211,7 @@ check-debug: deps
 		MODSRC=$(BUILD)/debug/src KVER=$$(cat $$dir/release) \
 		KDIR=$$dir/linux VM_KERNEL=$$dir/bzImage VM_MODROOT=$$dir/root \
 		CLIENT_KVER=$(KVER) CHECK_S390=0 CHECK_COMPAT=0 \
-		VM_APPEND="log_buf_len=16M kasan_multi_shot $(DEBUG_VM_APPEND)" \
+		VM_APPEND="log_buf_len=16M $(DEBUG_VM_APPEND)" \
 		VFIO_TIME_SCALE=$(DEBUG_TIME_SCALE) \
 		VM_TIMEOUT=$$((900 * $(DEBUG_TIME_SCALE) + $(DEBUG_FUZZ_SECONDS) + 12 * $(FAIL_NTH_SECONDS)))
 

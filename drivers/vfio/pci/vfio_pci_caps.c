@@ -216,6 +216,21 @@ static void caps_exp_policy(struct vfio_pci_core_device *vdev, int pos,
 				    (u16)~PCI_EXP_DEVCTL2_ARI);
 }
 
+/*
+ * A vendor-specific capability means what its vendor says, so everything
+ * after the list header goes to the device as written, as in 6.1: virtio's
+ * PCI configuration access capability, for one, is a window onto the BARs
+ * worked through writes.  The header (@hdr bytes at @pos) stays ours.
+ */
+static void caps_vendor_policy(struct vfio_pci_core_device *vdev, int pos,
+			       int hdr, int len)
+{
+	int i;
+
+	for (i = hdr; i < len; i++)
+		vfio_pci_cfg_policy(vdev, pos + i, 1, 0, CFG_ALL);
+}
+
 /* Apply the rules of one visible standard capability; returns its owner. */
 static u8 caps_std_policy(struct vfio_pci_core_device *vdev, u8 id, int pos,
 			  int len)
@@ -267,6 +282,9 @@ static u8 caps_std_policy(struct vfio_pci_core_device *vdev, u8 id, int pos,
 		if (len == PCI_CAP_PCIX_SIZEOF_V2)
 			vfio_pci_cfg_policy(vdev, pos + PCI_X_ECC_CSR, 4, 0,
 					    CFG_ALL);
+		return VFIO_CFG_CAP;
+	case PCI_CAP_ID_VNDR:
+		caps_vendor_policy(vdev, pos, PCI_CAP_FLAGS, len);
 		return VFIO_CFG_CAP;
 	default:
 		return VFIO_CFG_CAP;
@@ -417,6 +435,8 @@ static void caps_ext_init(struct vfio_pci_core_device *vdev)
 			vfio_pci_cfg_policy(vdev, pos, 4, CFG_ALL, 0);
 			if (id == PCI_EXT_CAP_ID_ERR)
 				caps_aer_policy(vdev, pos);
+			if (id == PCI_EXT_CAP_ID_VNDR)
+				caps_vendor_policy(vdev, pos, 4, len);
 			if (hdr >= 0)
 				caps_ext_set_next(vdev, hdr, pos);
 			hdr = pos;

@@ -22,6 +22,7 @@
 /* Virtio 1.x PCI transport: capability types and common config fields */
 #define CAP_COMMON	1
 #define CAP_NOTIFY	2
+#define CAP_PCI_CFG	5	/* a window onto the BARs, worked through config space */
 #define COMMON_DFSELECT	0x00
 #define COMMON_DF	0x04
 #define COMMON_GFSELECT	0x08
@@ -406,6 +407,77 @@ static off_t msix_table(int fd)
 		pos = pci_cfg_read8(fd, pos + 1);
 	}
 	return -1;
+}
+
+/* The config offset of the first vendor capability of @type, or 0. */
+static unsigned char vendor_cap(int fd, unsigned char type)
+{
+	unsigned char pos = pci_cfg_read8(fd, PCI_CAPABILITY_LIST);
+	int guard;
+
+	for (guard = 0; pos && guard < 48; guard++) {
+		if (pci_cfg_read8(fd, pos) == PCI_CAP_ID_VNDR &&
+		    pci_cfg_read8(fd, pos + 3) == type)
+			return pos;
+		pos = pci_cfg_read8(fd, pos + 1);
+	}
+	return 0;
+}
+
+/*
+ * Vendor-specific capabilities pass writes to the device, as in 6.1.
+ * Virtio's PCI configuration access capability is worked that way: the
+ * driver writes a BAR, an offset and a length into it, then reads or
+ * writes its data field, and the device makes that access to the BAR.
+ * Through it, select the second feature word and read it back; it must
+ * match the same register read through the BAR region.
+ */
+TEST_F(rng, pci_cfg_window)
+{
+	int fd = self->h.device;
+	unsigned char win = vendor_cap(fd, CAP_PCI_CFG);
+	unsigned char common = vendor_cap(fd, CAP_COMMON);
+	unsigned int bar, base, direct;
+	unsigned char next;
+	__le32 v;
+
+	PCI_NEED_DEVICE();
+	ASSERT_NE(0, win) TH_LOG("QEMU's virtio devices have the capability");
+	ASSERT_NE(0, common);
+	bar = pci_cfg_read8(fd, common + 4);
+	base = le32toh(pci_cfg_read32(fd, common + 8));
+
+	/* The window's registers hold what is written. */
+	ASSERT_EQ(0, wr8(fd, REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX) + win + 4,
+			 bar));
+	ASSERT_EQ(0, wr32(fd, REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX) + win +
+			  8, base + COMMON_DFSELECT));
+	ASSERT_EQ(0, wr32(fd, REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX) + win +
+			  12, 4));
+	EXPECT_EQ(bar, pci_cfg_read8(fd, win + 4));
+	EXPECT_EQ(base + COMMON_DFSELECT, le32toh(pci_cfg_read32(fd, win + 8)));
+	EXPECT_EQ(4, le32toh(pci_cfg_read32(fd, win + 12)));
+
+	/* Writing the data field writes the register. */
+	ASSERT_EQ(0, wr32(fd, self->common.off + COMMON_DFSELECT, 0));
+	v = htole32(1);
+	ASSERT_EQ(4, pci_cfg_write(fd, win + 16, &v, 4));
+	EXPECT_EQ(1, rd32(fd, self->common.off + COMMON_DFSELECT));
+
+	/* Reading it reads the register. */
+	direct = rd32(fd, self->common.off + COMMON_DF);
+	EXPECT_TRUE(direct & F_VERSION_1);
+	ASSERT_EQ(0, wr32(fd, REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX) + win +
+			  8, base + COMMON_DF));
+	EXPECT_EQ(base + COMMON_DF, le32toh(pci_cfg_read32(fd, win + 8)));
+	EXPECT_EQ(direct, le32toh(pci_cfg_read32(fd, win + 16)));
+
+	/* The list header stays ours: its ID and next pointer do not move. */
+	next = pci_cfg_read8(fd, win + 1);
+	ASSERT_EQ(0, wr8(fd, REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX) + win + 1,
+			 next ^ 0x40));
+	EXPECT_EQ(PCI_CAP_ID_VNDR, pci_cfg_read8(fd, win));
+	EXPECT_EQ(next, pci_cfg_read8(fd, win + 1));
 }
 
 /* A register written by the kernel when an eventfd fires. */

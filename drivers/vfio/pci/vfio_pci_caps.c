@@ -204,7 +204,11 @@ static void caps_exp_policy(struct vfio_pci_core_device *vdev, int pos,
 {
 	u16 ctl = vfio_pci_vcfg_get(vdev, pos + PCI_EXP_DEVCTL, 2);
 
-	/* FLR is carried out by us; MPS and MRRS would affect the fabric. */
+	/*
+	 * FLR is carried out by us; MPS would affect the fabric; MRRS is
+	 * shown as written and passed on no lower than MPS (see
+	 * caps_readrq_written()).
+	 */
 	vfio_pci_cfg_policy(vdev, pos + PCI_EXP_DEVCTL, 2,
 			    PCI_EXP_DEVCTL_BCR_FLR | PCI_EXP_DEVCTL_PAYLOAD |
 			    PCI_EXP_DEVCTL_READRQ,
@@ -553,6 +557,22 @@ static void caps_flr_requested(struct vfio_pci_core_device *vdev, int reg,
 	vfio_pci_function_flr(vdev);
 }
 
+/*
+ * The Max Read Request Size is the user's to choose, as in 6.1, except
+ * that the device never gets less than the fabric's Max Payload Size:
+ * completions are cut to MPS anyway, and a user driver cannot see the
+ * topology to know it.  The user reads back the value written.
+ */
+static void caps_readrq_written(struct vfio_pci_core_device *vdev, int reg)
+{
+	u16 ctl = vfio_pci_vcfg_get(vdev, reg, 2);
+	int mrrs = 128 << ((ctl & PCI_EXP_DEVCTL_READRQ) >> 12);
+
+	mrrs = clamp(mrrs, pcie_get_mps(vdev->pdev), 4096);
+	if (pcie_get_readrq(vdev->pdev) != mrrs)
+		pcie_set_readrq(vdev->pdev, mrrs);
+}
+
 /**
  * vfio_pci_cfg_after_write - act on a config write userspace just made
  * @vdev: the device
@@ -573,6 +593,8 @@ void vfio_pci_cfg_after_write(struct vfio_pci_core_device *vdev, u8 owner,
 		break;
 	case VFIO_CFG_EXP:
 		reg = pdev->pcie_cap + PCI_EXP_DEVCTL;
+		if (overlaps(pos, len, reg + 1, 1))
+			caps_readrq_written(vdev, reg);
 		if (overlaps(pos, len, reg, 2))
 			caps_flr_requested(vdev, reg, 2,
 					   PCI_EXP_DEVCTL_BCR_FLR);

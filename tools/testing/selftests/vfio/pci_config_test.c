@@ -5,6 +5,7 @@
  * chain, BAR access through the file and mmap, and bad offsets.
  */
 #include <setjmp.h>
+#include <sys/mount.h>
 #include <signal.h>
 
 #include "../kselftest_harness.h"
@@ -216,6 +217,121 @@ TEST_F(nvme, capability_chain)
 	}
 	EXPECT_TRUE(msix);
 	(void)msi;
+}
+
+/* The PCI Express capability's offset through the device file, or 0. */
+static unsigned char exp_cap(int fd)
+{
+	unsigned char pos = pci_cfg_read8(fd, PCI_CAPABILITY_LIST);
+	int guard;
+
+	for (guard = 0; pos && guard < 48; guard++) {
+		if (pci_cfg_read8(fd, pos) == PCI_CAP_ID_EXP)
+			return pos;
+		pos = pci_cfg_read8(fd, pos + 1);
+	}
+	return 0;
+}
+
+#define TRACING		"/sys/kernel/tracing"
+#define MRRS_PROBE	"vfio_test/mrrs"
+
+static int tracing_write(const char *file, const char *text, int flags)
+{
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), TRACING "/%s", file);
+	fd = open(path, O_WRONLY | flags);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Whether the probe saw pcie_set_readrq(@bdf's function, @rq). */
+static bool mrrs_traced(int rq)
+{
+	char line[512], want[32];
+	bool seen = false;
+	FILE *f = fopen(TRACING "/trace", "r");
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), " rq=%d", rq);
+	while (fgets(line, sizeof(line), f))
+		seen |= strstr(line, "mrrs:") && strstr(line, want);
+	fclose(f);
+	return seen;
+}
+
+/*
+ * The Max Read Request Size the user writes is passed on to the device,
+ * as in 6.1, never below the Max Payload Size; the user reads back what
+ * it wrote.  QEMU's PCI Express functions hard-wire MRRS (the field reads
+ * 0 whatever is written), so what reaches the PCI core is watched with a
+ * kprobe on pcie_set_readrq(); where the device's field is writable, the
+ * host's view of it (sysfs) must follow too.
+ */
+TEST_F(nvme, max_read_request_size)
+{
+	int fd = self->h.device;
+	unsigned char exp = exp_cap(fd);
+	uint16_t ctl, host, orig, mps, want;
+	bool writable;
+	int field;
+
+	PCI_NEED_DEVICE();
+	ASSERT_NE(0, exp) TH_LOG("QEMU's NVMe is PCI Express");
+	if (access(TRACING "/kprobe_events", F_OK))
+		mount("tracefs", TRACING, "tracefs", 0, NULL);
+	if (access(TRACING "/kprobe_events", F_OK))
+		SKIP(return, "no kprobe events in this kernel");
+	tracing_write("kprobe_events", "-:" MRRS_PROBE "\n", O_APPEND);
+	ASSERT_EQ(0, tracing_write("kprobe_events",
+				   "p:" MRRS_PROBE " pcie_set_readrq rq=$arg2:s32\n",
+				   O_APPEND));
+	ASSERT_EQ(0, tracing_write("events/" MRRS_PROBE "/enable", "1", 0));
+	ASSERT_EQ(0, tracing_write("trace", "", O_TRUNC));
+
+	/* Does the device's field hold what the host writes? */
+	ASSERT_EQ(0, pci_host_cfg_rw(self->h.bdf, exp + PCI_EXP_DEVCTL, &orig,
+				     2, false));
+	host = htole16(le16toh(orig) ^ (1 << 12));
+	ASSERT_EQ(0, pci_host_cfg_rw(self->h.bdf, exp + PCI_EXP_DEVCTL, &host,
+				     2, true));
+	ASSERT_EQ(0, pci_host_cfg_rw(self->h.bdf, exp + PCI_EXP_DEVCTL, &host,
+				     2, false));
+	writable = host != orig;
+	ASSERT_EQ(0, pci_host_cfg_rw(self->h.bdf, exp + PCI_EXP_DEVCTL, &orig,
+				     2, true));
+	mps = (le16toh(orig) & PCI_EXP_DEVCTL_PAYLOAD) >> 5;
+
+	for (field = 0; field <= 5; field++) {
+		ctl = le16toh(pci_cfg_read16(fd, exp + PCI_EXP_DEVCTL));
+		ctl = htole16((ctl & ~PCI_EXP_DEVCTL_READRQ) | field << 12);
+		ASSERT_EQ(2, pci_cfg_write(fd, exp + PCI_EXP_DEVCTL, &ctl, 2));
+		EXPECT_EQ(field,
+			  (le16toh(pci_cfg_read16(fd, exp + PCI_EXP_DEVCTL)) &
+			   PCI_EXP_DEVCTL_READRQ) >> 12);
+		want = field < mps ? mps : field;
+		/* The device's MRRS is 128 bytes already: nothing to pass. */
+		if (want)
+			EXPECT_TRUE(mrrs_traced(128 << want))
+				TH_LOG("MRRS field %d written (MPS field %u): no pcie_set_readrq(%d)",
+				       field, mps, 128 << want);
+		if (!writable)
+			continue;
+		ASSERT_EQ(0, pci_host_cfg_rw(self->h.bdf, exp + PCI_EXP_DEVCTL,
+					     &host, 2, false));
+		EXPECT_EQ(want, (le16toh(host) & PCI_EXP_DEVCTL_READRQ) >> 12);
+	}
+	tracing_write("events/" MRRS_PROBE "/enable", "0", 0);
+	tracing_write("kprobe_events", "-:" MRRS_PROBE "\n", O_APPEND);
+	if (!writable)
+		TH_LOG("the device's MRRS field is hard-wired: checked the PCI core call only");
 }
 
 TEST_F(nvme, command_memory_gates_bars)

@@ -37,6 +37,7 @@ static void vfio_device_release(struct device *dev)
 		container_of(dev, struct vfio_device, device);
 
 	vfio_device_set_release(device);
+	vfio_device_inode_put(device);
 	ida_free(&vfio_devices.index, device->index);
 
 	/*
@@ -70,6 +71,9 @@ int vfio_init_device(struct vfio_device *device, struct device *dev,
 	if (ret < 0)
 		return ret;
 	device->index = ret;
+	ret = vfio_device_inode_get(device);
+	if (ret)
+		goto err_free_index;
 
 	device->dev = dev;
 	device->ops = ops;
@@ -81,7 +85,7 @@ int vfio_init_device(struct vfio_device *device, struct device *dev,
 	if (ops->init) {
 		ret = ops->init(device);
 		if (ret)
-			goto err_free_index;
+			goto err_put_inode;
 	}
 
 	device_initialize(&device->device);
@@ -90,6 +94,8 @@ int vfio_init_device(struct vfio_device *device, struct device *dev,
 	device->device.parent = dev;
 	return 0;
 
+err_put_inode:
+	vfio_device_inode_put(device);
 err_free_index:
 	ida_free(&vfio_devices.index, device->index);
 	return ret;
@@ -447,6 +453,8 @@ struct file *vfio_device_open_file(struct vfio_device *device)
 	 * lseek() fails with ESPIPE, as in 6.1.
 	 */
 	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+	/* Before anything can map it: see device_inode.c. */
+	file->f_mapping = device->inode->i_mapping;
 	return file;
 
 err_close:

@@ -118,6 +118,8 @@ void vfio_container_register_device(struct vfio_device *device);
 void vfio_container_unregister_device(struct vfio_device *device);
 
 /* device.c */
+int vfio_device_inode_get(struct vfio_device *device);
+void vfio_device_inode_put(struct vfio_device *device);
 int vfio_device_init(void);
 void vfio_device_exit(void);
 struct vfio_device *vfio_device_find_in_group(struct vfio_group *group,

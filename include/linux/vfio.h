@@ -44,8 +44,8 @@ struct vfio_device_set {
  * struct vfio_device - one device exposed to userspace
  *
  * Allocated with vfio_alloc_device() inside the driver's own structure.
- * Drivers read @dev, @dev_set, @kvm and walk @dev_set_list; the rest belongs
- * to the core.
+ * Drivers read @dev, @dev_set, @kvm and @inode and walk @dev_set_list; the
+ * rest belongs to the core.
  *
  * @dev: the physical or mediated device this vfio_device represents
  * @ops: driver callbacks
@@ -58,6 +58,9 @@ struct vfio_device_set {
  * @kvm: the KVM captured at the first open, stable until the last close;
  *       read it under @dev_set->lock or from a callback that runs while the
  *       device is open
+ * @inode: private inode whose address space every file of the device
+ *         maps through (unmap_mapping_range() on it reaches every mapping
+ *         of the device); set from initialisation to release
  * @index: number of the vfio-dev class device ("vfioN")
  * @device: the vfio-dev class device; its reference count keeps this
  *          structure alive
@@ -79,6 +82,7 @@ struct vfio_device {
 	const struct vfio_migration_ops *mig_ops;
 	unsigned int migration_flags;
 	const struct vfio_log_ops *log_ops;
+	struct inode *inode;
 
 	/* The core's */
 	struct device device;

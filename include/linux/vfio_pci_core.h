@@ -150,8 +150,6 @@ struct perm_bits;
  * @bar_flags: per BAR register, the read-only low bits of the register
  * @cfg_virt: per config byte, the bits read from and written to @vconfig
  * @cfg_write: per config byte, the bits userspace may write
- * @bar_inode: inode whose mapping collects every mmap of the BARs, so one
- *             unmap_mapping_range() zaps them all
  * @open_reset_done: a reset succeeded since the last user opened us
  */
 struct vfio_pci_core_device {
@@ -225,7 +223,6 @@ struct vfio_pci_core_device {
 	u32 bar_flags[7];
 	u8 *cfg_virt;
 	u8 *cfg_write;
-	struct inode *bar_inode;
 	bool open_reset_done;
 };
 

@@ -409,7 +409,7 @@ int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 	INIT_LIST_HEAD(&vdev->vma_list);
 	mutex_init(&vdev->vma_lock);
 	init_rwsem(&vdev->memory_lock);
-	return vfio_pci_bar_inode_get(vdev);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_init_dev);
 
@@ -423,7 +423,6 @@ void vfio_pci_core_release_dev(struct vfio_device *core_vdev)
 	void *saved_state = pcidev->pm_save;
 	void *regions = pcidev->region;
 
-	vfio_pci_bar_inode_put(pcidev);
 	mutex_destroy(&pcidev->vma_lock);
 	mutex_destroy(&pcidev->ioeventfds_lock);
 	mutex_destroy(&pcidev->igate);

@@ -9,71 +9,16 @@
  * off first zaps all of them under memory_lock held for writing.  The
  * next access faults and, if decode is back, gets the page again.
  *
- * All the device's mappings are found through one address_space: the
- * device file's f_mapping is pointed at a private inode of this device
- * when it is first mapped, so unmap_mapping_range() on that inode reaches
- * every mapping in every process, without our own list of VMAs.
+ * All the device's mappings are found through one address_space: every
+ * file of the device maps through the core's inode of the device
+ * (vfio_device->inode), so unmap_mapping_range() on it reaches every
+ * mapping in every process, without our own list of VMAs.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
-#include <linux/mount.h>
 #include <linux/pci.h>
-#include <linux/pseudo_fs.h>
 
 #include "vfio_pci_priv.h"
-
-#define VFIO_PCI_BARFS_MAGIC	0x56504249	/* "VPBI" */
-
-static struct vfsmount *barfs_mnt;
-static int barfs_count;
-
-static int barfs_init_fs_context(struct fs_context *fc)
-{
-	return init_pseudo(fc, VFIO_PCI_BARFS_MAGIC) ? 0 : -ENOMEM;
-}
-
-static struct file_system_type barfs_type = {
-	.name = "vfio-pci-bars",
-	.owner = THIS_MODULE,
-	.init_fs_context = barfs_init_fs_context,
-	.kill_sb = kill_anon_super,
-};
-
-/**
- * vfio_pci_bar_inode_get - give the device the inode its mappings hang on
- * @vdev: the device
- *
- * Return: 0 or a negative errno.
- */
-int vfio_pci_bar_inode_get(struct vfio_pci_core_device *vdev)
-{
-	struct inode *inode;
-	int ret;
-
-	ret = simple_pin_fs(&barfs_type, &barfs_mnt, &barfs_count);
-	if (ret)
-		return ret;
-	inode = alloc_anon_inode(barfs_mnt->mnt_sb);
-	if (IS_ERR(inode)) {
-		simple_release_fs(&barfs_mnt, &barfs_count);
-		return PTR_ERR(inode);
-	}
-	vdev->bar_inode = inode;
-	return 0;
-}
-
-/**
- * vfio_pci_bar_inode_put - drop the inode of vfio_pci_bar_inode_get()
- * @vdev: the device, with no mapping left (it is unregistered)
- */
-void vfio_pci_bar_inode_put(struct vfio_pci_core_device *vdev)
-{
-	if (!vdev->bar_inode)
-		return;
-	iput(vdev->bar_inode);
-	vdev->bar_inode = NULL;
-	simple_release_fs(&barfs_mnt, &barfs_count);
-}
 
 /**
  * vfio_pci_memory_enabled - whether the device decodes memory BARs now
@@ -109,8 +54,7 @@ bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
  */
 void vfio_pci_zap_bars(struct vfio_pci_core_device *vdev)
 {
-	if (vdev->bar_inode)
-		unmap_mapping_range(vdev->bar_inode->i_mapping, 0, 0, true);
+	unmap_mapping_range(vdev->vdev.inode->i_mapping, 0, 0, true);
 }
 
 /**
@@ -197,29 +141,6 @@ static const struct vm_operations_struct vfio_pci_bar_vm_ops = {
 	.fault = vfio_pci_bar_fault,
 };
 
-/*
- * Point the device file at our inode's mapping, so the VMA being created
- * is linked there.  mmap_region() counted a writable mapping on the
- * file's old mapping before calling us and uncounts it on the new one
- * afterwards: move that count across when we switch, or the counters of
- * both mappings would drift.  Two threads making the very first mapping
- * of one file at the same time can still skew the anon inode's count,
- * which only matters for write-sealed memfds, never for this file.
- */
-static void vfio_pci_adopt_file_mapping(struct vfio_pci_core_device *vdev,
-					struct vm_area_struct *vma)
-{
-	struct address_space *ours = vdev->bar_inode->i_mapping;
-	struct address_space *old;
-
-	old = xchg(&vma->vm_file->f_mapping, ours);
-	if (old == ours || !is_shared_maywrite(vma->vm_flags))
-		return;
-	mapping_unmap_writable(old);
-	if (mapping_map_writable(ours))
-		pci_warn(vdev->pdev, "BAR mapping writers miscounted\n");
-}
-
 static int vfio_pci_mmap_bar(struct vfio_pci_core_device *vdev,
 			     struct vm_area_struct *vma, int bar, u64 start)
 {
@@ -269,7 +190,6 @@ int vfio_pci_core_mmap(struct vfio_device *core_vdev,
 		return -EINVAL;
 	if (vma->vm_end <= vma->vm_start || !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	vfio_pci_adopt_file_mapping(vdev, vma);
 
 	if (index >= VFIO_PCI_NUM_REGIONS) {
 		region = &vdev->region[index - VFIO_PCI_NUM_REGIONS];

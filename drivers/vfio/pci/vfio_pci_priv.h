@@ -107,8 +107,6 @@ void vfio_pci_zap_and_lock_memory(struct vfio_pci_core_device *vdev);
 u16 vfio_pci_memory_lock_and_enable(struct vfio_pci_core_device *vdev);
 void vfio_pci_memory_unlock_and_restore(struct vfio_pci_core_device *vdev,
 					u16 cmd);
-int vfio_pci_bar_inode_get(struct vfio_pci_core_device *vdev);
-void vfio_pci_bar_inode_put(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_intx.c, vfio_pci_msi.c, vfio_pci_irqs.c: interrupts */
 int vfio_pci_irq_count(struct vfio_pci_core_device *vdev, unsigned int index);

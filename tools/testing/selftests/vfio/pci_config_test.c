@@ -4,6 +4,7 @@
  * test VM's NVMe (00:05.0): BAR sizing, command register, capability
  * chain, BAR access through the file and mmap, and bad offsets.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <sys/mount.h>
 #include <signal.h>
@@ -359,6 +360,75 @@ static sigjmp_buf bus_jmp;
 static void on_sigbus(int sig)
 {
 	siglongjmp(bus_jmp, 1);
+}
+
+struct first_map {
+	pthread_barrier_t go;
+	int fd;
+	size_t len;
+	off_t off;
+	void *map[2];
+};
+
+struct first_map_arg {
+	struct first_map *m;
+	int me;
+};
+
+static void *first_map_thread(void *arg)
+{
+	struct first_map_arg *a = arg;
+	struct first_map *m = a->m;
+
+	pthread_barrier_wait(&m->go);
+	m->map[a->me] = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     m->fd, m->off);
+	return NULL;
+}
+
+/*
+ * Two threads make the first mappings of a fresh device file at once,
+ * again and again.  Every mapping of a device goes through one address
+ * space, and the kernel counts writable shared mappings per address space
+ * around ->mmap: a file whose address space changed inside ->mmap made
+ * the two counts drift when two mappings raced, until a mapping of the
+ * device failed or the count check warned.  Then BAR mappings, the zap at
+ * decode off and the fault back must still work.
+ */
+TEST_F(nvme, racing_first_mappings)
+{
+	struct vfio_region_info info;
+	struct first_map m = { 0 };
+	struct first_map_arg args[2] = { { &m, 0 }, { &m, 1 } };
+	pthread_t t[2];
+	int round, i, failed = 0;
+
+	PCI_NEED_DEVICE();
+	ASSERT_EQ(0, pci_region_info(self->h.device, 0, &info, sizeof(info)));
+	m.len = 4096;
+	m.off = info.offset;
+	for (round = 0; round < 300; round++) {
+		m.fd = vfio_ioctl(self->h.group, VFIO_GROUP_GET_DEVICE_FD,
+				  self->h.bdf);
+		ASSERT_LE(0, m.fd);
+		m.map[0] = m.map[1] = NULL;
+		ASSERT_EQ(0, pthread_barrier_init(&m.go, NULL, 2));
+		for (i = 0; i < 2; i++)
+			ASSERT_EQ(0, pthread_create(&t[i], NULL,
+						    first_map_thread, &args[i]));
+		for (i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&m.go);
+		for (i = 0; i < 2; i++) {
+			if (m.map[i] == MAP_FAILED)
+				failed++;
+			else
+				munmap(m.map[i], m.len);
+		}
+		close(m.fd);
+	}
+	EXPECT_EQ(0, failed);
+	EXPECT_EQ(0, vfio_klog_count(self->h.bdf, "writers miscounted"));
 }
 
 TEST_F(nvme, bar_mmap_zap_and_fault_back)

@@ -52,6 +52,52 @@ out:
 	return ret;
 }
 
+/*
+ * The rest of the page a small BAR starts, held for as long as the device
+ * is open so that nothing the host assigns later can land there, which
+ * makes the page safe to map.  On vdev->dummy_resources_list.
+ */
+struct vfio_pci_page_tail {
+	struct resource res;
+	struct list_head node;
+};
+
+/* Whether memory BAR @res, smaller than a page, can have its page. */
+static bool probe_small_bar(struct vfio_pci_core_device *vdev,
+			    struct resource *res)
+{
+	struct vfio_pci_page_tail *tail;
+
+	if (!res->parent)
+		return false;
+	tail = kzalloc(sizeof(*tail), GFP_KERNEL_ACCOUNT);
+	if (!tail)
+		return false;
+	tail->res.name = "vfio sub-page reserved";
+	tail->res.start = res->end + 1;
+	tail->res.end = res->start + PAGE_SIZE - 1;
+	tail->res.flags = res->flags;
+	/* Fails if anything has a part of it already. */
+	if (request_resource(res->parent, &tail->res)) {
+		kfree(tail);
+		return false;
+	}
+	list_add(&tail->node, &vdev->dummy_resources_list);
+	return true;
+}
+
+static void release_small_bars(struct vfio_pci_core_device *vdev)
+{
+	struct vfio_pci_page_tail *tail, *next;
+
+	list_for_each_entry_safe(tail, next, &vdev->dummy_resources_list,
+				 node) {
+		release_resource(&tail->res);
+		list_del(&tail->node);
+		kfree(tail);
+	}
+}
+
 /**
  * vfio_pci_regions_release - unmap BARs and free driver regions at close
  * @vdev: the device
@@ -69,6 +115,8 @@ void vfio_pci_regions_release(struct vfio_pci_core_device *vdev)
 		vdev->barmap[bar] = NULL;
 	}
 
+	release_small_bars(vdev);
+
 	for (i = 0; i < vdev->num_regions; i++)
 		if (vdev->region[i].ops->release)
 			vdev->region[i].ops->release(vdev, &vdev->region[i]);
@@ -79,10 +127,11 @@ void vfio_pci_regions_release(struct vfio_pci_core_device *vdev)
 
 /**
  * vfio_pci_probe_mmaps - decide which BARs userspace may mmap
- * @vdev: the device
+ * @vdev: the device, being opened
  *
- * Only memory BARs of at least a page: a smaller one shares its page with
- * whatever the host put next to it.
+ * Memory BARs of a page or more, and smaller ones that start a page whose
+ * rest can be reserved (see probe_small_bar()), as in 6.1.  What is
+ * reserved here is released by vfio_pci_regions_release() at close.
  */
 void vfio_pci_probe_mmaps(struct vfio_pci_core_device *vdev)
 {
@@ -91,12 +140,13 @@ void vfio_pci_probe_mmaps(struct vfio_pci_core_device *vdev)
 
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 		struct resource *res = &pdev->resource[bar];
+		bool ok = IS_ENABLED(CONFIG_VFIO_PCI_MMAP) &&
+			  (res->flags & IORESOURCE_MEM) && resource_size(res) &&
+			  !(res->start & ~PAGE_MASK);
 
-		vdev->bar_mmap_supported[bar] =
-			IS_ENABLED(CONFIG_VFIO_PCI_MMAP) &&
-			(res->flags & IORESOURCE_MEM) &&
-			resource_size(res) >= PAGE_SIZE &&
-			!(res->start & ~PAGE_MASK);
+		if (ok && resource_size(res) < PAGE_SIZE)
+			ok = probe_small_bar(vdev, res);
+		vdev->bar_mmap_supported[bar] = ok;
 	}
 }
 

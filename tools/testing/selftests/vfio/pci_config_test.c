@@ -537,4 +537,92 @@ TEST_F(nvme, usable_after_reopen)
 	EXPECT_NE(0xffffffffu, val);
 }
 
+/* ---- a BAR smaller than a page: QEMU's i6300esb watchdog ---- */
+
+#define PCI_ESB		"0000:00:0b.0"
+
+FIXTURE(small_bar) {
+	struct pci_handle h;
+	unsigned long long start, end;
+};
+
+FIXTURE_SETUP(small_bar)
+{
+	unsigned long long flags;
+	char line[128];
+	FILE *f;
+	int ret = pci_handle_setup(&self->h, PCI_ESB);
+
+	if (ret == PCI_ABSENT)
+		SKIP(return, "no vfio-pci or no i6300esb at " PCI_ESB);
+	ASSERT_EQ(0, ret);
+	f = fopen("/sys/bus/pci/devices/" PCI_ESB "/resource", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+	fclose(f);
+	ASSERT_EQ(3, sscanf(line, "%llx %llx %llx", &self->start, &self->end,
+			    &flags));
+}
+
+FIXTURE_TEARDOWN(small_bar)
+{
+	pci_handle_teardown(&self->h);
+}
+
+/* Lines of /proc/iomem naming the reserved rest of a small BAR's page. */
+static int reserved_tails(void)
+{
+	char line[256];
+	int n = 0;
+	FILE *f = fopen("/proc/iomem", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, "vfio sub-page reserved");
+	fclose(f);
+	return n;
+}
+
+/*
+ * As in 6.1, a memory BAR smaller than a page can be mapped when it
+ * starts a page and the rest of that page can be reserved while the device
+ * is open (so that nothing else the host assigns is ever in the mapping);
+ * one that shares its page with another BAR cannot.
+ */
+TEST_F(small_bar, mmap_when_the_page_is_its_own)
+{
+	struct vfio_region_info info;
+	unsigned int via_map, via_rw = 0;
+	bool aligned = !(self->start & 4095);
+	void *map;
+	int fd = self->h.device;
+
+	PCI_NEED_DEVICE();
+	ASSERT_EQ(0, pci_region_info(fd, 0, &info, sizeof(info)));
+	ASSERT_EQ(self->end - self->start + 1, info.size);
+	ASSERT_GT(4096, info.size);
+	TH_LOG("BAR0 of %llu bytes at %#llx", info.size, self->start);
+	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   info.offset);
+	if (!aligned) {
+		EXPECT_FALSE(info.flags & VFIO_REGION_INFO_FLAG_MMAP);
+		EXPECT_EQ(MAP_FAILED, map);
+		return;
+	}
+	EXPECT_TRUE(info.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	EXPECT_EQ(1, reserved_tails());
+	ASSERT_NE(MAP_FAILED, map);
+	/* One page at most: the BAR's. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd,
+				   info.offset));
+	via_map = *(volatile unsigned int *)map;
+	ASSERT_EQ(4, pread(fd, &via_rw, 4, info.offset));
+	EXPECT_EQ(via_rw, via_map);
+	munmap(map, 4096);
+	/* The reservation goes with the last close. */
+	pci_handle_close(&self->h);
+	EXPECT_EQ(0, reserved_tails());
+}
+
 TEST_HARNESS_MAIN

@@ -45,6 +45,7 @@ printf 'VFIO-TEST-NVME-PATTERN-0123456789abcdef\n' |
 # bridge, two functions share one IOMMU group (viability tests).  The
 # standard VGA at 09.0 is for the legacy VGA region.  The PCI test
 # device at 0a.0 has no INTx pin, so enabling it involves no ACPI _PRT.
+# The i6300esb watchdog at 0b.0 has a memory BAR of 16 bytes.
 #
 # VM_ACCEL replaces the accelerator options: the suite runs with
 # tcg,thread=single (see the top-level Makefile).
@@ -61,6 +62,7 @@ qemu=(qemu-system-x86_64 -accel "${VM_ACCEL:-tcg}" -cpu max -smp 2 -m "$mem"
 	-device virtio-rng-pci,addr=07.0,disable-legacy=on,iommu_platform=on
 	-device VGA,addr=09.0
 	-device pci-testdev,addr=0a.0
+	-device i6300esb,addr=0b.0
 	-device nvme-subsys,id=ss0
 	-device nvme,serial=vfiosriov,subsys=ss0,addr=08.0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,msix_qsize=4
 	-device pci-bridge,id=br1,chassis_nr=1,addr=06.0

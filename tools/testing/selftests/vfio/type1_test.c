@@ -247,6 +247,42 @@ TEST_F(emulated, pins_and_unmap_notification)
 	EXPECT_EQ(1, vfio_mock_stat(DEV, "unmaps"));
 }
 
+static int mock_pin(int device, unsigned long iova, unsigned long npages,
+		    __u32 flags);
+static int mock_unpin(int device, unsigned long iova, unsigned long npages);
+static int dirty_ctl(int container, __u32 flags);
+
+/*
+ * 6.1 lets devices pin, and tracks dirty pages, in v2 containers only:
+ * a v1 container refuses both with EACCES, before looking at anything
+ * else, and nothing is left pinned or charged.
+ */
+#define V1_REFUSES_PINS()						\
+	do {								\
+		if (variant->type != VFIO_TYPE1_IOMMU)			\
+			break;						\
+		ASSERT_EQ(0, map(self->h.container, self->buf, SZ_1M,	\
+				 SZ_1M, RW));				\
+		EXPECT_EQ(-EACCES, mock_pin(self->h.device, SZ_1M, 1,	\
+					    0));			\
+		EXPECT_EQ(-EACCES, mock_pin(self->h.device, SZ_1M, 1,	\
+					    VFIO_MOCK_PIN_WRITE));	\
+		EXPECT_EQ(0, vfio_mock_stat(DEV, "pinned"));		\
+		return;							\
+	} while (0)
+
+#define V1_REFUSES_TRACKING()						\
+	do {								\
+		if (variant->type != VFIO_TYPE1_IOMMU)			\
+			break;						\
+		EXPECT_EQ(-EACCES, dirty_ctl(self->h.container,		\
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_START));	\
+		EXPECT_EQ(-EACCES, dirty_ctl(self->h.container,		\
+				VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));	\
+		EXPECT_EQ(-EACCES, dirty_ctl(self->h.container, 0));	\
+		return;							\
+	} while (0)
+
 /* A read-only mapping cannot be pinned for writing. */
 TEST_F(emulated, pin_permissions)
 {
@@ -255,8 +291,7 @@ TEST_F(emulated, pin_permissions)
 		.iova = SZ_1M, .npages = 1,
 	};
 
-	if (variant->type == VFIO_TYPE1_IOMMU)
-		SKIP(return, "v1 does not pin");
+	V1_REFUSES_PINS();
 	ASSERT_EQ(0, map(self->h.container, self->buf, SZ_1M, SZ_1M,
 			 VFIO_DMA_MAP_FLAG_READ));
 	EXPECT_EQ(-EPERM, vfio_ioctl(self->h.device, VFIO_MOCK_PIN, &pin));
@@ -264,17 +299,13 @@ TEST_F(emulated, pin_permissions)
 	EXPECT_EQ(1, vfio_ioctl(self->h.device, VFIO_MOCK_PIN, &pin));
 }
 
-static int mock_pin(int device, unsigned long iova, unsigned long npages,
-		    __u32 flags);
-static int mock_unpin(int device, unsigned long iova, unsigned long npages);
 
 /* The zero page behind a read-only mapping is not charged (6.1). */
 TEST_F(emulated, pin_zero_page_not_charged)
 {
 	char *fresh;
 
-	if (variant->type == VFIO_TYPE1_IOMMU)
-		SKIP(return, "v1 does not pin");
+	V1_REFUSES_PINS();
 	fresh = mmap(NULL, SZ_1M, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, fresh);
@@ -558,8 +589,7 @@ TEST_F(emulated, dirty_pins_and_writes)
 	__u64 bits[8];
 	char data[64];
 
-	if (variant->type == VFIO_TYPE1_IOMMU)
-		SKIP(return, "v1 does not track");
+	V1_REFUSES_TRACKING();
 	ASSERT_EQ(0, map(c, self->buf, SZ_1M, 2 * SZ_1M, RW));
 	/* Pinned before START: dirty from the start. */
 	ASSERT_EQ(1, mock_pin(d, SZ_1M + 300 * SZ_4K, 1, 0));
@@ -609,8 +639,7 @@ TEST_F(emulated, dirty_bitmap_layout)
 	struct dirty_get g;
 	__u64 bits[8];
 
-	if (variant->type == VFIO_TYPE1_IOMMU)
-		SKIP(return, "v1 does not track");
+	V1_REFUSES_TRACKING();
 	ASSERT_EQ(0, map(c, self->buf, SZ_1M, 3 * SZ_4K, RW));
 	ASSERT_EQ(0, map(c, self->buf + SZ_1M, SZ_1M + 3 * SZ_4K,
 			 200 * SZ_4K, RW));
@@ -642,8 +671,7 @@ TEST_F(emulated, dirty_unmap_bitmap)
 	int c = self->h.container, d = self->h.device;
 	__u64 bits[8], done;
 
-	if (variant->type == VFIO_TYPE1_IOMMU)
-		SKIP(return, "v1 does not track");
+	V1_REFUSES_TRACKING();
 	ASSERT_EQ(0, map(c, self->buf, SZ_1M, SZ_1M, RW));
 	ASSERT_EQ(0, map(c, self->buf + SZ_1M, 2 * SZ_1M, SZ_1M, RW));
 	ASSERT_EQ(0, dirty_ctl(c, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
@@ -1271,8 +1299,7 @@ TEST_F(emulated, pins_shared_across_mappings)
 	char name[32];
 	long pins;
 
-	if (variant->type == VFIO_TYPE1_IOMMU)
-		SKIP(return, "v1 does not pin");
+	V1_REFUSES_PINS();
 	vfio_mock_destroy(DEV + 1);
 	ASSERT_EQ(0, vfio_mock_create(DEV + 1, 0, "unmap"));
 	group = vfio_open_group(vfio_mock_group(DEV + 1));
@@ -1362,8 +1389,7 @@ static void pin_budget_child(int c, int device, char *buf)
 /* Device pins count against the mapping owner's RLIMIT_MEMLOCK. */
 TEST_F(emulated, pins_within_memlock_limit)
 {
-	if (variant->type == VFIO_TYPE1_IOMMU)
-		SKIP(return, "v1 does not pin");
+	V1_REFUSES_PINS();
 	run_pin_child(_metadata, self, pin_budget_child);
 }
 
@@ -1416,8 +1442,7 @@ static void pin_owner_child(int c, int device, char *buf)
  */
 TEST_F(emulated, pins_bound_by_the_mapper)
 {
-	if (variant->type == VFIO_TYPE1_IOMMU)
-		SKIP(return, "v1 does not pin");
+	V1_REFUSES_PINS();
 	run_pin_child(_metadata, self, pin_owner_child);
 }
 
@@ -1435,8 +1460,7 @@ TEST_F(emulated, pin_faults_leave_nothing)
 	char *mem;
 	pid_t pid;
 
-	if (variant->type == VFIO_TYPE1_IOMMU)
-		SKIP(return, "v1 does not pin");
+	V1_REFUSES_PINS();
 	mem = mmap(NULL, 16 * SZ_4K, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, mem);

@@ -42,13 +42,47 @@ void vfio_pci_core_set_params(bool nointxmask, bool is_disable_vga,
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_set_params);
 
-/* Decide how INTx is masked for this user. */
+/*
+ * Functions whose INTx disable bit does not hold their interrupt back
+ * (Intel's 700-series 10/25/40GbE NICs and the X550).  Masked at the
+ * device they keep interrupting, so they are offered no INTx at all and
+ * kept masked, as in 6.1; they all have MSI-X.
+ */
+static const struct pci_device_id core_broken_intx[] = {
+	{ PCI_VDEVICE(INTEL, 0x1563) },
+	{ PCI_VDEVICE(INTEL, 0x1572) }, { PCI_VDEVICE(INTEL, 0x1574) },
+	{ PCI_VDEVICE(INTEL, 0x1580) }, { PCI_VDEVICE(INTEL, 0x1581) },
+	{ PCI_VDEVICE(INTEL, 0x1583) }, { PCI_VDEVICE(INTEL, 0x1584) },
+	{ PCI_VDEVICE(INTEL, 0x1585) }, { PCI_VDEVICE(INTEL, 0x1586) },
+	{ PCI_VDEVICE(INTEL, 0x1587) }, { PCI_VDEVICE(INTEL, 0x1588) },
+	{ PCI_VDEVICE(INTEL, 0x1589) }, { PCI_VDEVICE(INTEL, 0x158a) },
+	{ PCI_VDEVICE(INTEL, 0x158b) },
+	{ PCI_VDEVICE(INTEL, 0x37d0) }, { PCI_VDEVICE(INTEL, 0x37d1) },
+	{ PCI_VDEVICE(INTEL, 0x37d2) },
+	{ }
+};
+
+/* Decide whether INTx is offered to this user, and how it is masked. */
 static void core_intx_setup(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	u16 cmd;
 
-	vdev->pci_2_3 = !vfio_pci_nointxmask && pci_intx_mask_supported(pdev);
+	/* s390 has no INTx (CONFIG_VFIO_PCI_INTX is off there). */
+	vdev->nointx = !IS_ENABLED(CONFIG_VFIO_PCI_INTX);
+	vdev->pci_2_3 = false;
+	if (vfio_pci_nointxmask)
+		return;
+	if (!vdev->nointx && pci_match_id(core_broken_intx, pdev)) {
+		dev_info_ratelimited(&pdev->dev,
+				     "INTx masking is broken: offering no INTx\n");
+		vdev->nointx = true;
+	}
+	if (vdev->nointx) {
+		pci_intx(pdev, 0);
+		return;
+	}
+	vdev->pci_2_3 = pci_intx_mask_supported(pdev);
 	if (!vdev->pci_2_3)
 		return;
 	/* We mask at the device from now on; start unmasked. */

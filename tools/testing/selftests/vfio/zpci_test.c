@@ -186,6 +186,29 @@ TEST_F(zpci, get_info_sizes)
 				      &old));
 }
 
+/*
+ * s390 has no INTx (CONFIG_VFIO_PCI_INTX is off there, as in 6.1): the
+ * index has no vectors, cannot be enabled, and config space shows no pin.
+ */
+TEST_F(zpci, no_intx)
+{
+	struct vfio_irq_info irq = { .argsz = sizeof(irq),
+				     .index = VFIO_PCI_INTX_IRQ_INDEX };
+	int efd;
+
+	PCI_NEED_DEVICE();
+	ASSERT_EQ(0, vfio_ioctl(self->h.device, VFIO_DEVICE_GET_IRQ_INFO, &irq));
+	EXPECT_EQ(0, irq.count);
+	EXPECT_EQ(0, pci_cfg_read8(self->h.device, PCI_INTERRUPT_PIN));
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	EXPECT_EQ(-EINVAL, pci_set_irqs(self->h.device, VFIO_PCI_INTX_IRQ_INDEX,
+					VFIO_IRQ_SET_DATA_EVENTFD |
+					VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
+					&efd, sizeof(efd)));
+	close(efd);
+}
+
 /* Reopen the device of @h with the group associated with a stand-in VM. */
 static int open_with_vm(struct pci_handle *h)
 {

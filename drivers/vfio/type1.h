@@ -120,12 +120,14 @@ struct type1_dma {
 /**
  * struct type1_domain - an IOMMU domain and the groups attached to it
  * @domain: the IOMMU domain
+ * @bus: the bus it was allocated for, which names its IOMMU driver
  * @groups: its groups, as struct type1_group
  * @node: entry in type1.domains
  * @coherent: the domain enforces cache coherency (VFIO_DMA_CC_IOMMU)
  */
 struct type1_domain {
 	struct iommu_domain *domain;
+	struct bus_type *bus;
 	struct list_head groups;
 	struct list_head node;
 	bool coherent;

@@ -167,9 +167,14 @@ static int type1_check_msi_isolation(struct iommu_group *group)
 	return -EPERM;
 }
 
-static int type1_first_dev(struct device *dev, void *data)
+/*
+ * The bus of a device of the group.  Only the bus, which outlives every
+ * device on it: once the walk has dropped the group's lock, the device
+ * itself may be hot-removed and freed.
+ */
+static int type1_group_bus(struct device *dev, void *data)
 {
-	*(struct device **)data = dev;
+	*(struct bus_type **)data = dev->bus;
 	return 1;
 }
 
@@ -247,18 +252,19 @@ static struct type1_domain *type1_new_domain(struct type1 *t,
 					     struct iommu_group *group)
 {
 	struct type1_domain *d;
-	struct device *dev = NULL;
+	struct bus_type *bus = NULL;
 	int ret;
 
-	iommu_group_for_each_dev(group, &dev, type1_first_dev);
-	if (!dev)
+	iommu_group_for_each_dev(group, &bus, type1_group_bus);
+	if (!bus)
 		return ERR_PTR(-ENODEV);
 
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&d->groups);
-	d->domain = iommu_domain_alloc(dev->bus);
+	d->bus = bus;
+	d->domain = iommu_domain_alloc(bus);
 	if (!d->domain) {
 		ret = -EIO;
 		goto err_free;
@@ -400,6 +406,7 @@ static void type1_free_domain(struct type1 *t, struct type1_domain *d)
  */
 int type1_attach_iommu_group(struct type1 *t, struct iommu_group *group)
 {
+	struct bus_type *bus = NULL;
 	struct type1_domain *d;
 	struct type1_group *g;
 	LIST_HEAD(ranges);
@@ -415,9 +422,15 @@ int type1_attach_iommu_group(struct type1 *t, struct iommu_group *group)
 		return -ENOMEM;
 	g->group = group;
 
-	/* Share a domain when the group fits in one. */
+	/*
+	 * Share a domain when the group fits in one.  Only a domain of the
+	 * group's own IOMMU driver may be tried: in 6.1 the driver is the
+	 * bus's, and the IOMMU core hands any domain to its driver's
+	 * attach_dev() whatever device it is given.
+	 */
+	iommu_group_for_each_dev(group, &bus, type1_group_bus);
 	list_for_each_entry(d, &t->domains, node) {
-		if (!iommu_attach_group(d->domain, group))
+		if (d->bus == bus && !iommu_attach_group(d->domain, group))
 			goto attached;
 	}
 	d = type1_new_domain(t, group);

@@ -13,5 +13,6 @@ struct abi_entry {
 /* Ours and the distribution's, for vfio.h and vfio_zdev.h. */
 extern const struct abi_entry abi_vfio_ours[], abi_vfio_theirs[];
 extern const struct abi_entry abi_zdev_ours[], abi_zdev_theirs[];
+extern const struct abi_entry abi_ccw_ours[], abi_ccw_theirs[];
 
 #endif

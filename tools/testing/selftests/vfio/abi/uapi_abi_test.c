@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Our include/uapi/linux/vfio.h and vfio_zdev.h must be ABI-identical to
- * Linux 6.1's as the distribution installs them (linux-libc-dev): every
- * constant, enumerator, struct size and member offset and size, compared
- * both ways, so a name missing on either side fails too.
+ * Our include/uapi/linux/vfio.h, vfio_zdev.h and vfio_ccw.h must be
+ * ABI-identical to Linux 6.1's as the distribution installs them
+ * (linux-libc-dev): every constant, enumerator, struct size and member
+ * offset and size, compared both ways, so a name missing on either side
+ * fails too.
  */
 #include <string.h>
 
@@ -78,5 +79,9 @@ ABI_TEST(zdev, constants, "constant")
 ABI_TEST(zdev, struct_sizes, "size")
 ABI_TEST(zdev, member_offsets, "offset")
 ABI_TEST(zdev, member_sizes, "member size")
+ABI_TEST(ccw, constants, "constant")
+ABI_TEST(ccw, struct_sizes, "size")
+ABI_TEST(ccw, member_offsets, "offset")
+ABI_TEST(ccw, member_sizes, "member size")
 
 TEST_HARNESS_MAIN

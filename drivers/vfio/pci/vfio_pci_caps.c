@@ -383,29 +383,34 @@ static int caps_ext_len(struct vfio_pci_core_device *vdev, u16 id, int pos)
 	}
 }
 
+/*
+ * The error bits PCI Express defines in the AER status, mask and severity
+ * registers (through 4.0): uncorrectable bits 0, 4, 5 and 12 to 25,
+ * correctable bits 0, 6 to 8 and 12 to 15.  The rest are reserved, and a
+ * guest has no business setting them.
+ */
+#define CAPS_AER_UNCOR	(BIT(0) | GENMASK(5, 4) | GENMASK(25, 12))
+#define CAPS_AER_COR	(BIT(0) | GENMASK(8, 6) | GENMASK(15, 12))
+
+/* A guest's AER driver may clear, mask and grade errors of its own. */
 static void caps_aer_policy(struct vfio_pci_core_device *vdev, int pos)
 {
-	u32 unc = PCI_ERR_UNC_UND | PCI_ERR_UNC_DLP | PCI_ERR_UNC_SURPDN |
-		  PCI_ERR_UNC_POISON_TLP | PCI_ERR_UNC_FCP |
-		  PCI_ERR_UNC_COMP_TIME | PCI_ERR_UNC_COMP_ABORT |
-		  PCI_ERR_UNC_UNX_COMP | PCI_ERR_UNC_RX_OVER |
-		  PCI_ERR_UNC_MALF_TLP | PCI_ERR_UNC_ECRC |
-		  PCI_ERR_UNC_UNSUP | PCI_ERR_UNC_ACSV | PCI_ERR_UNC_INTN |
-		  PCI_ERR_UNC_MCBTLP | PCI_ERR_UNC_ATOMEG |
-		  PCI_ERR_UNC_TLPPRE;
-	u32 cor = PCI_ERR_COR_RCVR | PCI_ERR_COR_BAD_TLP |
-		  PCI_ERR_COR_BAD_DLLP | PCI_ERR_COR_REP_ROLL |
-		  PCI_ERR_COR_REP_TIMER | PCI_ERR_COR_ADV_NFAT |
-		  PCI_ERR_COR_INTERNAL | PCI_ERR_COR_LOG_OVER;
-	int reg;
+	static const struct {
+		u8 reg;
+		u32 bits;
+	} writable[] = {
+		{ PCI_ERR_UNCOR_STATUS, CAPS_AER_UNCOR },
+		{ PCI_ERR_UNCOR_MASK, CAPS_AER_UNCOR },
+		{ PCI_ERR_UNCOR_SEVER, CAPS_AER_UNCOR },
+		{ PCI_ERR_COR_STATUS, CAPS_AER_COR },
+		{ PCI_ERR_COR_MASK, CAPS_AER_COR },
+		{ PCI_ERR_CAP, PCI_ERR_CAP_ECRC_GENE | PCI_ERR_CAP_ECRC_CHKE },
+	};
+	int i;
 
-	/* A guest's AER driver may clear and mask errors of its own. */
-	for (reg = PCI_ERR_UNCOR_STATUS; reg <= PCI_ERR_UNCOR_SEVER; reg += 4)
-		vfio_pci_cfg_policy(vdev, pos + reg, 4, 0, unc);
-	vfio_pci_cfg_policy(vdev, pos + PCI_ERR_COR_STATUS, 4, 0, cor);
-	vfio_pci_cfg_policy(vdev, pos + PCI_ERR_COR_MASK, 4, 0, cor);
-	vfio_pci_cfg_policy(vdev, pos + PCI_ERR_CAP, 4, 0,
-			    PCI_ERR_CAP_ECRC_GENE | PCI_ERR_CAP_ECRC_CHKE);
+	for (i = 0; i < ARRAY_SIZE(writable); i++)
+		vfio_pci_cfg_policy(vdev, pos + writable[i].reg, 4, 0,
+				    writable[i].bits);
 }
 
 static void caps_ext_set_next(struct vfio_pci_core_device *vdev, int hdr,

@@ -370,23 +370,31 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_match);
  * vfio_pci_core_request - the host wants the function back
  * @core_vdev: the device
  * @count: how many times we asked already
+ *
+ * Signals the user's request eventfd, if it gave one, on every call; the
+ * core calls again every few seconds until the device is closed.  The
+ * log says so on the first call and on every tenth after it.
  */
 void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count)
 {
 	struct vfio_pci_core_device *vdev = to_vfio_pci(core_vdev);
+	bool can_ask;
 
 	mutex_lock(&vdev->igate);
-	if (vdev->req_trigger) {
-		if (!(count % 10))
-			pci_notice_ratelimited(vdev->pdev,
-					       "asking the user to release the device (%u)\n",
-					       count);
+	can_ask = vdev->req_trigger;
+	if (can_ask)
 		eventfd_signal(vdev->req_trigger, 1);
-	} else if (!count) {
+	mutex_unlock(&vdev->igate);
+
+	if (count % 10)
+		return;
+	if (can_ask)
+		pci_notice_ratelimited(vdev->pdev,
+				       "asking the user to release the device (%u)\n",
+				       count);
+	else if (!count)
 		pci_warn(vdev->pdev,
 			 "the user cannot be asked to release the device; waiting\n");
-	}
-	mutex_unlock(&vdev->igate);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_request);
 

@@ -12,6 +12,8 @@
 #include <endian.h>
 #include <linux/kvm.h>
 
+#include <sys/wait.h>
+
 #include "../kselftest_harness.h"
 #include "pci_test_util.h"
 
@@ -278,6 +280,42 @@ TEST_F(irq, req_and_err)
 					VFIO_IRQ_SET_DATA_NONE |
 					VFIO_IRQ_SET_ACTION_UNMASK, 0, 1,
 					NULL, 0));
+	close(efd);
+}
+
+/*
+ * Unbinding vfio-pci from a function that is open waits for the user to
+ * close it, and asks through the request eventfd meanwhile: the eventfd
+ * fires, the unbind is still waiting, and it completes once the device
+ * file is closed.
+ */
+TEST_F(irq, req_on_unbind)
+{
+	int efd = eventfd(0, EFD_FLAGS), status;
+	char path[PATH_MAX];
+	pid_t pid;
+
+	PCI_NEED_DEVICE();
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, pci_set_irqs(self->h.device, VFIO_PCI_REQ_IRQ_INDEX,
+				  TRIG_EVENTFD, 0, 1, &efd, 4));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Its copy of the device fd would keep the unbind waiting. */
+		pci_handle_close(&self->h);
+		_exit(vfio_write_file("/sys/bus/pci/drivers/vfio-pci/unbind",
+				      self->h.bdf) ? 1 : 0);
+	}
+	EXPECT_EQ(1, pci_eventfd_wait(efd, 20000));
+	/* Still waiting for us. */
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	pci_handle_close(&self->h);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci/%s",
+		 self->h.bdf);
+	EXPECT_NE(0, access(path, F_OK));
 	close(efd);
 }
 

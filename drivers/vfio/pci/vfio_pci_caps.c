@@ -20,38 +20,62 @@
 
 #define CFG_ALL	(~0U)
 
-/* Registers of the standard header and who may change them. */
+/*
+ * The standard header, register by register: which bits are served from
+ * the shadow copy and which the user may write.  Unlisted bytes (class,
+ * revision, header type, subsystem IDs, Min_Gnt/Max_Lat) are read from
+ * the function and cannot be written.
+ */
+static const struct {
+	u8 reg;
+	u8 len;
+	u32 virt;
+	u32 write;
+} caps_header_rules[] = {
+	/* A VF's IDs read all-ones: the shadow has the PCI core's. */
+	{ PCI_VENDOR_ID,	2, CFG_ALL,		0 },
+	{ PCI_DEVICE_ID,	2, CFG_ALL,		0 },
+	/* INTx disable is the host's; a VF's decode bits, see below. */
+	{ PCI_COMMAND,		2, PCI_COMMAND_INTX_DISABLE, CFG_ALL },
+	{ PCI_STATUS,		2, PCI_STATUS_CAP_LIST,	0 },
+	{ PCI_CACHE_LINE_SIZE,	1, 0,			CFG_ALL },
+	{ PCI_LATENCY_TIMER,	1, 0,			CFG_ALL },
+	{ PCI_BIST,		1, 0,			CFG_ALL },
+	/* Sized and programmed in the shadow only: the host's addresses. */
+	{ PCI_BASE_ADDRESS_0,	4, CFG_ALL,		CFG_ALL },
+	{ PCI_BASE_ADDRESS_1,	4, CFG_ALL,		CFG_ALL },
+	{ PCI_BASE_ADDRESS_2,	4, CFG_ALL,		CFG_ALL },
+	{ PCI_BASE_ADDRESS_3,	4, CFG_ALL,		CFG_ALL },
+	{ PCI_BASE_ADDRESS_4,	4, CFG_ALL,		CFG_ALL },
+	{ PCI_BASE_ADDRESS_5,	4, CFG_ALL,		CFG_ALL },
+	{ PCI_ROM_ADDRESS,	4, CFG_ALL,		CFG_ALL },
+	/* The chain is relinked around hidden capabilities. */
+	{ PCI_CAPABILITY_LIST,	1, CFG_ALL,		0 },
+	{ PCI_INTERRUPT_LINE,	1, CFG_ALL,		CFG_ALL },
+	{ PCI_INTERRUPT_PIN,	1, CFG_ALL,		0 },
+};
+
 static void caps_header_policy(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
-	u16 cmd_virt = PCI_COMMAND_INTX_DISABLE;
-	int reg;
+	int i;
 
 	vfio_pci_cfg_own(vdev, 0, PCI_STD_HEADER_SIZEOF, VFIO_CFG_HEADER);
+	for (i = 0; i < ARRAY_SIZE(caps_header_rules); i++)
+		vfio_pci_cfg_policy(vdev, caps_header_rules[i].reg,
+				    caps_header_rules[i].len,
+				    caps_header_rules[i].virt,
+				    caps_header_rules[i].write);
 
-	/* VFs read all-ones IDs: show the ones the PCI core knows. */
-	vfio_pci_cfg_policy(vdev, PCI_VENDOR_ID, 2, CFG_ALL, 0);
-	vfio_pci_cfg_policy(vdev, PCI_DEVICE_ID, 2, CFG_ALL, 0);
 	vfio_pci_vcfg_put(vdev, PCI_VENDOR_ID, 2, pdev->vendor);
 	vfio_pci_vcfg_put(vdev, PCI_DEVICE_ID, 2, pdev->device);
-
-	/* A VF has no memory or I/O enable: emulate them for the user. */
+	/* A VF has no memory or I/O enable: the user's live in the shadow. */
 	if (pdev->no_command_memory)
-		cmd_virt |= PCI_COMMAND_MEMORY | PCI_COMMAND_IO;
-	vfio_pci_cfg_policy(vdev, PCI_COMMAND, 2, cmd_virt, CFG_ALL);
-	vfio_pci_cfg_policy(vdev, PCI_STATUS, 2, PCI_STATUS_CAP_LIST, 0);
-	vfio_pci_cfg_policy(vdev, PCI_CACHE_LINE_SIZE, 1, 0, CFG_ALL);
-	vfio_pci_cfg_policy(vdev, PCI_LATENCY_TIMER, 1, 0, CFG_ALL);
-	vfio_pci_cfg_policy(vdev, PCI_BIST, 1, 0, CFG_ALL);
-
-	for (reg = PCI_BASE_ADDRESS_0; reg <= PCI_BASE_ADDRESS_5; reg += 4)
-		vfio_pci_cfg_policy(vdev, reg, 4, CFG_ALL, CFG_ALL);
-	vfio_pci_cfg_policy(vdev, PCI_ROM_ADDRESS, 4, CFG_ALL, CFG_ALL);
-
-	vfio_pci_cfg_policy(vdev, PCI_CAPABILITY_LIST, 1, CFG_ALL, 0);
-	vfio_pci_cfg_policy(vdev, PCI_INTERRUPT_LINE, 1, CFG_ALL, CFG_ALL);
+		vfio_pci_cfg_policy(vdev, PCI_COMMAND, 2,
+				    PCI_COMMAND_INTX_DISABLE |
+				    PCI_COMMAND_MEMORY | PCI_COMMAND_IO,
+				    CFG_ALL);
 	/* A zero pin tells the user there is no INTx to set up. */
-	vfio_pci_cfg_policy(vdev, PCI_INTERRUPT_PIN, 1, CFG_ALL, 0);
 	if (vdev->nointx || !pdev->irq)
 		vfio_pci_vcfg_put(vdev, PCI_INTERRUPT_PIN, 1, 0);
 }

@@ -31,28 +31,37 @@ static bool vga_offered(void)
 	return IS_ENABLED(CONFIG_VFIO_PCI_VGA) && !vfio_pci_disable_vga;
 }
 
+static bool is_vga(struct pci_dev *pdev)
+{
+	return (pdev->class >> 8) == PCI_CLASS_DISPLAY_VGA;
+}
+
+/*
+ * Whether @dev is a VGA function other than @data that sits below the
+ * bus of @data, off the root bus: it then gets the legacy ranges through
+ * the same bridge.
+ */
+static int vga_is_sibling(struct device *dev, void *data)
+{
+	struct pci_dev *pdev = data, *other = to_pci_dev(dev);
+	struct pci_bus *bus = pdev->bus;
+
+	if (other == pdev || !is_vga(other) || pci_is_root_bus(other->bus) ||
+	    pci_domain_nr(other->bus) != pci_domain_nr(bus))
+		return 0;
+	return other->bus->number >= bus->number &&
+	       other->bus->number <= bus->busn_res.end;
+}
+
 /*
  * Is another VGA function behind the bridge that routes the legacy
  * ranges to @pdev?  That bridge's VGA routing serves both, so it cannot
  * be turned off for @pdev alone.  Called under the arbiter's spinlock:
- * only the non-sleeping device lookup is allowed here.
+ * the walk of the bus's device list does not sleep.
  */
 static bool vga_shares_bridge(struct pci_dev *pdev)
 {
-	struct pci_bus *bus = pdev->bus;
-	struct pci_dev *other = NULL;
-
-	while ((other = pci_get_class(PCI_CLASS_DISPLAY_VGA << 8, other))) {
-		if (other == pdev || pci_is_root_bus(other->bus) ||
-		    pci_domain_nr(other->bus) != pci_domain_nr(bus))
-			continue;
-		if (other->bus->number >= bus->number &&
-		    other->bus->number <= bus->busn_res.end) {
-			pci_dev_put(other);
-			return true;
-		}
-	}
-	return false;
+	return bus_for_each_dev(&pci_bus_type, NULL, pdev, vga_is_sibling);
 }
 
 /*
@@ -68,11 +77,6 @@ static unsigned int vga_decodes(struct pci_dev *pdev, bool single_vga)
 	    vga_shares_bridge(pdev))
 		return VGA_ALL_NORMAL | VGA_ALL_LEGACY;
 	return VGA_ALL_NORMAL;
-}
-
-static bool is_vga(struct pci_dev *pdev)
-{
-	return (pdev->class >> 8) == PCI_CLASS_DISPLAY_VGA;
 }
 
 /**

@@ -254,6 +254,7 @@ int type1_restore_vaddr(struct type1 *t, dma_addr_t iova, u64 size,
 int type1_attach_iommu_group(struct type1 *t, struct iommu_group *group);
 void type1_detach_iommu_group(struct type1 *t, struct iommu_group *group);
 bool type1_iova_usable(struct type1 *t, dma_addr_t start, dma_addr_t last);
+void type1_report_unusable(struct type1 *t, dma_addr_t start, dma_addr_t last);
 void type1_free_ranges(struct type1 *t);
 
 /* type1_emulated.c */

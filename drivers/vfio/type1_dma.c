@@ -800,8 +800,10 @@ static int type1_map_conflict(struct type1 *t,
 		return -EEXIST;
 	if (!t->dma_avail)
 		return -ENOSPC;
-	return type1_iova_usable(t, map->iova, map->iova + map->size - 1) ?
-	       0 : -EINVAL;
+	if (type1_iova_usable(t, map->iova, map->iova + map->size - 1))
+		return 0;
+	type1_report_unusable(t, map->iova, map->iova + map->size - 1);
+	return -EINVAL;
 }
 
 static struct type1_dma *type1_new_dma(struct vfio_iommu_type1_dma_map *map)

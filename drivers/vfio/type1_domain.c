@@ -9,6 +9,7 @@
  */
 #include <linux/iommu.h>
 #include <linux/irqdomain.h>
+#include <linux/ratelimit.h>
 #include <linux/slab.h>
 
 #include "type1.h"
@@ -143,6 +144,42 @@ bool type1_iova_usable(struct type1 *t, dma_addr_t start, dma_addr_t last)
 		if (start >= r->start && last <= r->last)
 			return true;
 	return false;
+}
+
+/**
+ * type1_report_unusable - say why a MAP_DMA was refused with EINVAL
+ * @t: the instance, locked
+ * @start: first IOVA asked for
+ * @last: last IOVA asked for
+ *
+ * The errno cannot tell a misaligned request from one the IOMMU cannot
+ * reach: one ratelimited line names the ranges the devices can reach
+ * (the first few), as VFIO_IOMMU_GET_INFO would have told.
+ */
+void type1_report_unusable(struct type1 *t, dma_addr_t start, dma_addr_t last)
+{
+	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL,
+				      DEFAULT_RATELIMIT_BURST);
+	struct type1_range *r;
+	char ranges[160];
+	int len = 0, n = 0;
+
+	lockdep_assert_held(&t->lock);
+
+	if (!__ratelimit(&rs))
+		return;
+	ranges[0] = '\0';
+	list_for_each_entry(r, &t->ranges, node) {
+		if (++n > 4) {
+			len += scnprintf(ranges + len, sizeof(ranges) - len,
+					 " ...");
+			break;
+		}
+		len += scnprintf(ranges + len, sizeof(ranges) - len,
+				 " [%pad-%pad]", &r->start, &r->last);
+	}
+	pr_warn("vfio_iommu_type1: %s[%d]: MAP_DMA of [%pad-%pad] is outside the IOVA ranges the devices can reach:%s\n",
+		current->comm, task_pid_nr(current), &start, &last, ranges);
 }
 
 static int type1_dev_remaps_irqs(struct device *dev, void *unused)

@@ -253,6 +253,15 @@ int type1_restore_vaddr(struct type1 *t, dma_addr_t iova, u64 size,
 /* type1_domain.c */
 int type1_attach_iommu_group(struct type1 *t, struct iommu_group *group);
 void type1_detach_iommu_group(struct type1 *t, struct iommu_group *group);
+/*
+ * The smallest page every domain maps: the unit of MAP_DMA alignment and
+ * of dirty bitmaps.  t->pgsize_bitmap is never empty.
+ */
+static inline u64 type1_min_pgsize(const struct type1 *t)
+{
+	return 1ULL << __ffs(t->pgsize_bitmap);
+}
+
 bool type1_iova_usable(struct type1 *t, dma_addr_t start, dma_addr_t last);
 void type1_report_unusable(struct type1 *t, dma_addr_t start, dma_addr_t last);
 void type1_free_ranges(struct type1 *t);

@@ -264,7 +264,7 @@ bool type1_dirty_pgsize_ok(struct type1 *t, struct vfio_bitmap *bm)
 	lockdep_assert_held(&t->lock);
 
 	return t->dirty_tracking &&
-	       bm->pgsize == 1ULL << __ffs(t->pgsize_bitmap) &&
+	       bm->pgsize == type1_min_pgsize(t) &&
 	       bm->pgsize == 1ULL << t->dirty_shift;
 }
 
@@ -272,7 +272,7 @@ bool type1_dirty_pgsize_ok(struct type1 *t, struct vfio_bitmap *bm)
 static int type1_dirty_get(struct type1 *t,
 			   struct vfio_iommu_type1_dirty_bitmap_get *range)
 {
-	u64 pgsize = 1ULL << __ffs(t->pgsize_bitmap);
+	u64 pgsize = type1_min_pgsize(t);
 	u64 __user *ubitmap = type1_ubitmap(&range->bitmap);
 	struct rb_node *n;
 	int ret = 0;
@@ -374,7 +374,7 @@ int type1_dirty_add_cap(struct type1 *t, struct vfio_info_cap *caps)
 		return PTR_ERR(hdr);
 	mig = container_of(hdr, typeof(*mig), header);
 	mig->flags = 0;
-	mig->pgsize_bitmap = 1ULL << __ffs(t->pgsize_bitmap);
+	mig->pgsize_bitmap = type1_min_pgsize(t);
 	mig->max_dirty_bitmap_size = TYPE1_DIRTY_MAX_BYTES;
 	return 0;
 }

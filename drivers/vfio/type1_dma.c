@@ -771,7 +771,7 @@ err_unmap:
 static int type1_check_map(struct type1 *t,
 			   struct vfio_iommu_type1_dma_map *map)
 {
-	unsigned long pgsize = 1UL << __ffs(t->pgsize_bitmap);
+	unsigned long pgsize = type1_min_pgsize(t);
 	bool prot = map->flags & (VFIO_DMA_MAP_FLAG_READ |
 				  VFIO_DMA_MAP_FLAG_WRITE);
 	u64 end;
@@ -983,7 +983,7 @@ static int type1_unmap_args(void __user *arg,
 static int type1_unmap_range_check(struct type1 *t,
 				   struct vfio_iommu_type1_dma_unmap *unmap)
 {
-	unsigned long pgsize = 1UL << __ffs(t->pgsize_bitmap);
+	unsigned long pgsize = type1_min_pgsize(t);
 	u64 last;
 
 	lockdep_assert_held(&t->lock);

@@ -36,6 +36,7 @@
 #include "../kselftest_harness.h"
 #include "pci_test_util.h"
 #include "mdev_test_util.h"
+#include "../../../../samples/vfio-mdev/mblit_regs.h"
 
 #define MOCK_DEV	71
 #define MDEV_N		40
@@ -63,6 +64,8 @@ struct world {
 	long huge_pool;
 	size_t bar_len;
 	int bar_fd;
+	struct vfio_mock_handle mdev;	/* an mblit mdev, open in a VM */
+	char *mdev_buf;			/* the memory it copies within */
 	bool hot_reset;			/* the function can be hot reset */
 	unsigned int irqs[VFIO_PCI_NUM_IRQS];	/* and its IRQ counts */
 };
@@ -181,7 +184,7 @@ static bool nth_end(void)
 
 static const char *const modules[] = {
 	"vfio", "vfio_iommu_type1", "vfio_pci_core", "vfio_pci", "vfio_mock",
-	"mdev", "mcounter", "kvm",
+	"mdev", "mcounter", "mblit", "kvm",
 };
 #define NR_MODULES	(sizeof(modules) / sizeof(modules[0]))
 
@@ -1040,6 +1043,119 @@ static void teardown_mdev(struct world *w)
 	mdev_unload("mcounter");
 }
 
+/*
+ * An mdev pinning and copying guest memory, as a vGPU does: the mblit
+ * sample, open in a KVM VM.  Under injection it copies through pinned
+ * pages (vfio_pin_pages()), through vfio_dma_rw(), and drops its pins;
+ * the memory stays mapped.
+ */
+#define MBLIT_N		41
+#define MBLIT_IOVA	0x100000UL
+#define MBLIT_LEN	(4 * SZ_4K)
+
+static int mblit_cmd(int dev, __u64 src, __u64 dst, __u32 len, __u32 cmd)
+{
+	__u32 status;
+
+	if (mdev_write32(dev, VFIO_PCI_BAR0_REGION_INDEX, MBLIT_REG_SRC_LO,
+			 src) ||
+	    mdev_write32(dev, VFIO_PCI_BAR0_REGION_INDEX, MBLIT_REG_SRC_HI, 0) ||
+	    mdev_write32(dev, VFIO_PCI_BAR0_REGION_INDEX, MBLIT_REG_DST_LO,
+			 dst) ||
+	    mdev_write32(dev, VFIO_PCI_BAR0_REGION_INDEX, MBLIT_REG_DST_HI, 0) ||
+	    mdev_write32(dev, VFIO_PCI_BAR0_REGION_INDEX, MBLIT_REG_LEN, len) ||
+	    mdev_write32(dev, VFIO_PCI_BAR0_REGION_INDEX, MBLIT_REG_CMD, cmd) ||
+	    mdev_read32(dev, VFIO_PCI_BAR0_REGION_INDEX, MBLIT_REG_STATUS,
+			&status))
+		return -EIO;
+	/* The device's status is the errno of its last command. */
+	return -(int)status;
+}
+
+/* Tell the VM about the mdev's group, as QEMU does before opening. */
+static int mblit_join_vm(struct world *w, int group)
+{
+	struct kvm_device_attr attr = {
+		.group = KVM_DEV_VFIO_GROUP, .attr = KVM_DEV_VFIO_GROUP_ADD,
+		.addr = (unsigned long)&group,
+	};
+
+	return vfio_ioctl(w->kvm_vfio, KVM_SET_DEVICE_ATTR, &attr);
+}
+
+static int setup_mdev_dma(struct world *w)
+{
+	struct vfio_mock_handle *h = &w->mdev;
+	char uuid[40];
+	int ret = setup_kvm(w);
+
+	if (ret)
+		return ret;
+	if (vfio_modprobe("mblit"))
+		return -ENOENT;
+	mdev_remove_test_instances();
+	ret = mdev_create("mblit", "mblit-single", MBLIT_N);
+	if (ret)
+		return ret;
+	w->mdev_buf = mmap(NULL, 2 * MBLIT_LEN, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (w->mdev_buf == MAP_FAILED)
+		return -errno;
+	h->container = vfio_open_container();
+	h->group = vfio_open_group(mdev_group(MBLIT_N));
+	if (h->container < 0 || h->group < 0)
+		return -ENODEV;
+	ret = vfio_group_set_container(h->group, h->container);
+	if (!ret)
+		ret = vfio_ioctl(h->container, VFIO_SET_IOMMU,
+				 VFIO_TYPE1v2_IOMMU);
+	if (!ret)
+		ret = map(h->container, w->mdev_buf, MBLIT_IOVA,
+			  2 * MBLIT_LEN);
+	if (!ret)
+		ret = mblit_join_vm(w, h->group);
+	if (ret)
+		return ret;
+	mdev_uuid(uuid, sizeof(uuid), MBLIT_N);
+	h->device = vfio_ioctl(h->group, VFIO_GROUP_GET_DEVICE_FD, uuid);
+	return h->device < 0 ? h->device : 0;
+}
+
+static int run_mdev_dma(struct world *w)
+{
+	int dev = w->mdev.device, ret = 0;
+
+	STEP(ret, "pinned copy",
+	     mblit_cmd(dev, MBLIT_IOVA + 100, MBLIT_IOVA + MBLIT_LEN + 200,
+		       MBLIT_LEN - 300, MBLIT_CMD_COPY_PINNED));
+	STEP(ret, "dma_rw copy",
+	     mblit_cmd(dev, MBLIT_IOVA, MBLIT_IOVA + MBLIT_LEN + 8, 64,
+		       MBLIT_CMD_COPY_RW));
+	STEP(ret, "flush pins", mblit_cmd(dev, 0, 0, 0, MBLIT_CMD_FLUSH));
+	return ret;
+}
+
+/* The pins a failed run kept, given back as the user would. */
+static void cleanup_mdev_dma(struct world *w)
+{
+	mblit_cmd(w->mdev.device, 0, 0, 0, MBLIT_CMD_FLUSH);
+}
+
+static void teardown_mdev_dma(struct world *w)
+{
+	struct vfio_mock_handle *h = &w->mdev;
+
+	if (h->container >= 0)
+		unmap(h->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL);
+	vfio_mock_handle_close(h);
+	if (w->mdev_buf && w->mdev_buf != MAP_FAILED)
+		munmap(w->mdev_buf, 2 * MBLIT_LEN);
+	w->mdev_buf = NULL;
+	if (mdev_exists(MBLIT_N))
+		mdev_remove(MBLIT_N);
+	teardown_kvm(w);
+}
+
 /* ---- the sweep ---- */
 
 FIXTURE(sweep) {
@@ -1059,6 +1175,7 @@ FIXTURE_SETUP(sweep)
 	memset(w, 0, sizeof(*w));
 	w->mock_group = w->kvm = w->kvm_vm = w->kvm_vfio = w->bar_fd = -1;
 	w->pci.container = w->pci.group = w->pci.device = -1;
+	w->mdev.container = w->mdev.group = w->mdev.device = -1;
 	self->kmsg = -1;
 	ret = fault_setup();
 	if (ret == -ENOENT)
@@ -1188,6 +1305,8 @@ PATH(pci_irqs, setup_pci_irqs, run_pci_irqs, cleanup_pci_irqs,
      teardown_pci);
 PATH(kvm_capture, setup_kvm, run_kvm, cleanup_kvm, teardown_kvm);
 PATH(mdev, setup_mdev, run_mdev, cleanup_mdev, teardown_mdev);
+PATH(mdev_dma, setup_mdev_dma, run_mdev_dma, cleanup_mdev_dma,
+     teardown_mdev_dma);
 /*
  * Last: on 6.1 a failed allocation inside the IOMMU core's re-attach of a
  * group's default or blocking domain (releasing DMA ownership, detaching)

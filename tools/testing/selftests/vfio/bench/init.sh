@@ -60,7 +60,15 @@ if check_ids "$ids" && [ -d /sys/module/vfio_iommu_type1 ]; then
 	echo "VFIOBENCH: $bdf on $(basename "$(readlink \
 		/sys/bus/pci/devices/$bdf/driver)"), $(grep HugePages_Total \
 		/proc/meminfo)"
-	/bench/type1_bench $bdf $(cat /etc/vfio-bench/sizes)
+	# ivshmem-plain's 1 GiB BAR, for the peer-to-peer rows.
+	bar=0000:00:0c.0
+	if [ -d /sys/bus/pci/devices/$bar ]; then
+		echo "$driver" > /sys/bus/pci/devices/$bar/driver_override
+		echo $bar > /sys/bus/pci/drivers_probe
+	else
+		bar=
+	fi
+	BAR_BDF=$bar /bench/type1_bench $bdf $(cat /etc/vfio-bench/sizes)
 	echo "VFIOBENCH: rc=$?"
 else
 	echo "VFIOBENCH: STACK CHECK FAILED"

@@ -3,7 +3,8 @@
 #
 # make bench: boot the test VM with Debian's VFIO modules and with ours,
 # in turns, BENCH_ROUNDS times each (default 2), run type1_bench in each
-# boot, and print ours/Debian ratios of the best time of every row.  The
+# boot, and print ours/Debian ratios of the best time of every row.
+# BENCH_ROWS limits the rows (see type1_bench.c).  The
 # host's speed drifts over minutes; taking turns spreads that over both.
 #
 #   run.sh TOP KVER BENCH_BINARY OUTDIR "OUR_KOS" [SIZE_MIB...]
@@ -15,6 +16,9 @@ sizes=${*:-64 256 1024}
 vm=$top/tools/testing/selftests/vfio/vm
 here=$top/tools/testing/selftests/vfio/bench
 guest_mods=(-m e1000)
+# A 1 GiB BAR for the peer-to-peer rows: ivshmem-plain's shared memory.
+bar=(-object memory-backend-ram,id=bar,size=1G,share=on
+     -device ivshmem-plain,memdev=bar,addr=0c.0)
 mkdir -p "$out"
 echo "$sizes" > "$out/sizes"
 
@@ -69,7 +73,8 @@ boot() {
 	local mode=$1 round=$2
 
 	"$vm/run-vm.sh" -k "/boot/vmlinuz-$kver" -i "$out/$mode.gz" -m 4G \
-		-t 1500 -l "$out/$mode-$round.log" || true
+		-t 1500 -l "$out/$mode-$round.log" \
+		${BENCH_ROWS:+-a "BENCH_ROWS=$BENCH_ROWS"} -- "${bar[@]}" || true
 	tr -d '\r' < "$out/$mode-$round.log" | grep -E '^VFIOBENCH|^BENCH' |
 		tee -a "$out/$mode.txt"
 }
@@ -101,17 +106,22 @@ def load(path):
 deb, ours = load(sys.argv[1]), load(sys.argv[2])
 if not deb or not ours:
     sys.exit('bench: a run produced no results')
-print('%-13s %6s %8s %10s %10s %6s %10s %10s %6s' % (
+print('%-16s %6s %8s %10s %10s %6s %10s %10s %6s' % (
     'backing', 'MiB', 'runs', 'map deb', 'map ours', 'ratio',
     'unmap deb', 'unmap ours', 'ratio'))
 for key in sorted(deb, key=lambda k: (list(deb).index(k))):
     if key not in ours:
         continue
     (dm, du, runs), (om, ou, _) = deb[key], ours[key]
-    print('%-13s %6d %8s %8.2fms %8.2fms %6.3f %8.2fms %8.2fms %6.3f' % (
-        key[0], key[1], runs, dm / 1e3, om / 1e3, om / dm,
+    print('%-16s %6s %8s %8.2fms %8.2fms %6.3f %8.2fms %8.2fms %6.3f' % (
+        key[0], key[1] or '-', runs, dm / 1e3, om / 1e3, om / dm,
         du / 1e3, ou / 1e3, ou / du))
 print('ratio = ours / Debian: below 1 is faster than Debian')
 print('pin-xN: vfio_pin_pages() of 4 KiB memory, N pages a call, by an')
 print('emulated-IOMMU device; its map columns time pinning, unmap unpinning')
+print('4k-xN, 2m-xN: N mappings one MAP_DMA each, then one UNMAP_DMA each')
+print('(-all: one for all); churn: one page mapped and unmapped N times;')
+print('the times are the totals of the N calls')
+print('bar-*: MAP_DMA of a VM_PFNMAP BAR mmapped through vfio-pci, with no')
+print('page faulted in yet or every page touched first')
 PY

@@ -16,6 +16,29 @@
  * contiguous runs of the memory (from /proc/self/pagemap): what the
  * backend can hand the IOMMU in one piece at best.
  *
+ * Then many small mappings, one ioctl each, as QEMU issues them for a
+ * guest behind a virtual IOMMU and DPDK for its hugepages:
+ *
+ *   BENCH 4k-xN 0 map_us unmap_us -       N mappings of 4 KiB, mapped
+ *                                         and unmapped one per call
+ *   BENCH 4k-xN-all 0 map_us unmap_us -   the same maps, one UNMAP_DMA
+ *                                         for all of them
+ *   BENCH 2m-xN ... and 2m-xN-all         the same with 2 MiB of hugetlb
+ *   BENCH churn-4k-xN 0 map_us unmap_us - map and unmap one page N
+ *                                         times (the vIOMMU pattern)
+ *
+ * with the total time of the N calls.  When the BAR_BDF environment
+ * variable names a function bound to vfio-pci with a large memory BAR
+ * (ivshmem-plain in the bench VM), its BAR is mapped for peer-to-peer
+ * DMA from a fresh mmap of the device fd (no page faulted in yet) and
+ * from one touched page by page first:
+ *
+ *   BENCH bar-untouched size_mib map_us unmap_us -
+ *   BENCH bar-prefaulted size_mib map_us unmap_us -
+ *
+ * BENCH_ROWS in the environment (large, small, bar, pin: any of them)
+ * limits the run to those rows.
+ *
  * When vfio_pin_bench.ko is loaded, the same sizes of 4 KiB memory are
  * also pinned through vfio_pin_pages() by its emulated-IOMMU device, in
  * a container of its own (nothing pinned at MAP_DMA), one page a call
@@ -26,6 +49,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +66,10 @@
 #define SZ_2M		(2UL << 20)
 #define REPS		3
 #define IOVA		(1ULL << 32)
+/* How many small mappings a row makes, and how often one is churned. */
+#define SMALL_N		16384
+#define HUGE_N		128
+#define CHURN_N		2000
 
 enum backing { B_4K, B_4K_SCATTERED, B_THP, B_HUGETLB, B_NR };
 
@@ -145,14 +173,14 @@ out:
 }
 
 /*
- * A type1 v2 container with the group of the device at @sysfs_dev; the
- * group's fd stays open with it, in @group_out if that is not NULL.
+ * Put the group of the device at @sysfs_dev into @container; returns the
+ * group's fd, which keeps it there, or -1.
  */
-static int open_container(const char *sysfs_dev, int *group_out)
+static int attach_group(int container, const char *sysfs_dev)
 {
 	char path[PATH_MAX], link[PATH_MAX];
 	struct vfio_group_status st = { .argsz = sizeof(st) };
-	int container, group;
+	int group;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/iommu_group", sysfs_dev);
@@ -161,12 +189,28 @@ static int open_container(const char *sysfs_dev, int *group_out)
 		return -1;
 	link[n] = '\0';
 	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	container = open("/dev/vfio/vfio", O_RDWR);
 	group = open(path, O_RDWR);
-	if (container < 0 || group < 0 ||
-	    ioctl(group, VFIO_GROUP_GET_STATUS, &st) ||
+	if (group < 0 || ioctl(group, VFIO_GROUP_GET_STATUS, &st) ||
 	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE) ||
-	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container)) {
+		perror("type1_bench: group");
+		return -1;
+	}
+	return group;
+}
+
+/*
+ * A type1 v2 container with the group of the device at @sysfs_dev; the
+ * group's fd stays open with it, in @group_out if that is not NULL.
+ */
+static int open_container(const char *sysfs_dev, int *group_out)
+{
+	int container = open("/dev/vfio/vfio", O_RDWR), group;
+
+	if (container < 0)
+		return -1;
+	group = attach_group(container, sysfs_dev);
+	if (group < 0 ||
 	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
 		perror("type1_bench: container");
 		return -1;
@@ -232,6 +276,213 @@ static int bench_one(int container, enum backing b, size_t mib)
 	       best_unmap, runs);
 	fflush(stdout);
 	munmap(buf, size);
+	return 0;
+}
+
+static int map_at(int container, char *buf, uint64_t iova, size_t size)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map), .vaddr = (uintptr_t)buf, .iova = iova,
+		.size = size,
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	};
+
+	if (!ioctl(container, VFIO_IOMMU_MAP_DMA, &map))
+		return 0;
+	fprintf(stderr, "type1_bench: MAP_DMA of %zu at %#llx: %s\n", size,
+		(unsigned long long)iova, strerror(errno));
+	return -1;
+}
+
+static int unmap_at(int container, uint64_t iova, size_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = iova, .size = size,
+	};
+
+	if (!ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) &&
+	    unmap.size == size)
+		return 0;
+	fprintf(stderr, "type1_bench: UNMAP_DMA of %zu at %#llx: %s\n", size,
+		(unsigned long long)iova, strerror(errno));
+	return -1;
+}
+
+/*
+ * @n mappings of @each bytes of @buf, one MAP_DMA each, then one
+ * UNMAP_DMA each or (@all) one for all; best of REPS totals.
+ */
+static int bench_per_call(int container, const char *name, char *buf,
+			  size_t each, unsigned int n, bool all)
+{
+	double best_map = 1e18, best_unmap = 1e18, t0, t1, t2;
+	unsigned int i, r;
+
+	for (r = 0; r < REPS; r++) {
+		t0 = now_us();
+		for (i = 0; i < n; i++)
+			if (map_at(container, buf + i * each, IOVA + i * each,
+				   each))
+				return -1;
+		t1 = now_us();
+		if (all) {
+			if (unmap_at(container, IOVA, n * each))
+				return -1;
+		} else {
+			for (i = 0; i < n; i++)
+				if (unmap_at(container, IOVA + i * each, each))
+					return -1;
+		}
+		t2 = now_us();
+		if (t1 - t0 < best_map)
+			best_map = t1 - t0;
+		if (t2 - t1 < best_unmap)
+			best_unmap = t2 - t1;
+	}
+	printf("BENCH %s-x%u%s 0 %.0f %.0f -\n", name, n, all ? "-all" : "",
+	       best_map, best_unmap);
+	fflush(stdout);
+	return 0;
+}
+
+/* One page mapped and unmapped @n times: the time of all maps, unmaps. */
+static int bench_churn(int container, char *buf, unsigned int n)
+{
+	double best_map = 1e18, best_unmap = 1e18, map_us, unmap_us, t0;
+	unsigned int i, r;
+
+	for (r = 0; r < REPS; r++) {
+		map_us = 0;
+		unmap_us = 0;
+		for (i = 0; i < n; i++) {
+			t0 = now_us();
+			if (map_at(container, buf, IOVA, SZ_4K))
+				return -1;
+			map_us += now_us() - t0;
+			t0 = now_us();
+			if (unmap_at(container, IOVA, SZ_4K))
+				return -1;
+			unmap_us += now_us() - t0;
+		}
+		if (map_us < best_map)
+			best_map = map_us;
+		if (unmap_us < best_unmap)
+			best_unmap = unmap_us;
+	}
+	printf("BENCH churn-4k-x%u 0 %.0f %.0f -\n", n, best_map, best_unmap);
+	fflush(stdout);
+	return 0;
+}
+
+static int bench_small(int container)
+{
+	char *buf = backing_alloc(B_4K, SMALL_N * SZ_4K), *huge;
+
+	if (!buf)
+		return -1;
+	if (bench_per_call(container, "4k", buf, SZ_4K, SMALL_N, false) ||
+	    bench_per_call(container, "4k", buf, SZ_4K, SMALL_N, true) ||
+	    bench_churn(container, buf, CHURN_N))
+		return -1;
+	munmap(buf, SMALL_N * SZ_4K);
+	huge = backing_alloc(B_HUGETLB, HUGE_N * SZ_2M);
+	if (!huge) {
+		printf("BENCH-SKIP 2m-x%u: no hugetlb memory\n", HUGE_N);
+		return 0;
+	}
+	if (bench_per_call(container, "2m", huge, SZ_2M, HUGE_N, false) ||
+	    bench_per_call(container, "2m", huge, SZ_2M, HUGE_N, true))
+		return -1;
+	munmap(huge, HUGE_N * SZ_2M);
+	return 0;
+}
+
+/* The largest mappable BAR of a vfio-pci device, in @info. */
+static int largest_bar(int device, struct vfio_region_info *info)
+{
+	struct vfio_region_info r;
+	unsigned int i;
+
+	info->size = 0;
+	for (i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX;
+	     i++) {
+		r = (struct vfio_region_info){ .argsz = sizeof(r), .index = i };
+		if (!ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &r) &&
+		    r.flags & VFIO_REGION_INFO_FLAG_MMAP && r.size > info->size)
+			*info = r;
+	}
+	return info->size ? 0 : -1;
+}
+
+/*
+ * MAP_DMA of the BAR, mmapped anew for every round; with @touch, every
+ * page of it read once first, so that its page tables are all there.
+ */
+static int bench_bar_one(int container, int device,
+			 const struct vfio_region_info *bar, bool touch)
+{
+	double best_map = 1e18, best_unmap = 1e18, t0, t1, t2;
+	uint64_t iova = IOVA << 2;
+	volatile char *v;
+	size_t off;
+	char *p;
+	int r;
+
+	for (r = 0; r < REPS; r++) {
+		p = mmap(NULL, bar->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 device, bar->offset);
+		if (p == MAP_FAILED) {
+			perror("type1_bench: BAR mmap");
+			return -1;
+		}
+		for (v = p, off = 0; touch && off < bar->size; off += SZ_4K)
+			(void)v[off];
+		t0 = now_us();
+		if (map_at(container, p, iova, bar->size))
+			return -1;
+		t1 = now_us();
+		if (unmap_at(container, iova, bar->size))
+			return -1;
+		t2 = now_us();
+		munmap(p, bar->size);
+		if (t1 - t0 < best_map)
+			best_map = t1 - t0;
+		if (t2 - t1 < best_unmap)
+			best_unmap = t2 - t1;
+	}
+	printf("BENCH bar-%s %llu %.0f %.0f -\n",
+	       touch ? "prefaulted" : "untouched",
+	       (unsigned long long)bar->size >> 20, best_map, best_unmap);
+	fflush(stdout);
+	return 0;
+}
+
+/* The BAR rows, when BAR_BDF names a device. */
+static int bench_bar(int container)
+{
+	const char *bdf = getenv("BAR_BDF");
+	struct vfio_region_info bar;
+	char dev[PATH_MAX];
+	int group, device;
+
+	if (!bdf || !*bdf) {
+		printf("BENCH-SKIP bar: no BAR_BDF\n");
+		return 0;
+	}
+	snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", bdf);
+	group = attach_group(container, dev);
+	if (group < 0)
+		return -1;
+	device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (device < 0 || largest_bar(device, &bar)) {
+		fprintf(stderr, "type1_bench: no mappable BAR on %s\n", bdf);
+		return -1;
+	}
+	if (bench_bar_one(container, device, &bar, false) ||
+	    bench_bar_one(container, device, &bar, true))
+		return -1;
+	close(device);
+	close(group);
 	return 0;
 }
 
@@ -308,6 +559,14 @@ static int bench_pins(const size_t *mib, int nsizes)
 	return ret;
 }
 
+/* Whether BENCH_ROWS (a list of large, small, bar, pin) asks for @rows. */
+static bool wanted(const char *rows)
+{
+	const char *list = getenv("BENCH_ROWS");
+
+	return !list || !*list || strstr(list, rows);
+}
+
 int main(int argc, char **argv)
 {
 	size_t mib[16] = { 64, 256, 1024 };
@@ -324,11 +583,14 @@ int main(int argc, char **argv)
 	container = open_container(dev, NULL);
 	if (container < 0)
 		return 1;
-	for (b = 0; b < B_NR; b++) {
+	for (b = 0; wanted("large") && b < B_NR; b++) {
 		for (i = 0; i < nsizes; i++) {
 			if (bench_one(container, b, mib[i]))
 				return 1;
 		}
 	}
-	return bench_pins(mib, nsizes) ? 1 : 0;
+	if ((wanted("small") && bench_small(container)) ||
+	    (wanted("bar") && bench_bar(container)))
+		return 1;
+	return wanted("pin") && bench_pins(mib, nsizes) ? 1 : 0;
 }

@@ -4,10 +4,11 @@
  *
  * A BAR mapping must not reach the device while it does not decode memory
  * (command register cleared, during a reset, in D3): the access could hang
- * or machine-check.  So mappings are populated lazily, one page per fault,
- * under memory_lock held for reading, and every place that turns decode
- * off first zaps all of them under memory_lock held for writing.  The
- * next access faults and, if decode is back, gets the page again.
+ * or machine-check.  So mappings are populated lazily, a fault mapping
+ * the PMD-sized window around its page, under memory_lock held for
+ * reading, and every place that turns decode off first zaps all of them
+ * under memory_lock held for writing.  The next access faults and, if
+ * decode is back, gets its pages again.
  *
  * All the device's mappings are found through one address_space: every
  * file of the device maps through the core's inode of the device
@@ -113,26 +114,53 @@ void vfio_pci_memory_unlock_and_restore(struct vfio_pci_core_device *vdev,
 	up_write(&vdev->memory_lock);
 }
 
+/* The frame a BAR mapping maps at @addr. */
+static unsigned long vfio_pci_bar_pfn(struct vm_area_struct *vma,
+				      unsigned long addr)
+{
+	/* vm_pgoff was turned into the BAR's first pfn at mmap time. */
+	return vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+}
+
+/*
+ * Map the rest of the PMD-sized window around a faulting page too: a
+ * large BAR touched page by page, or pinned for peer-to-peer DMA through
+ * an IOMMU backend that faults it in page by page, would otherwise take
+ * a fault per 4 KiB.  Pages mapped already are left as they are; the
+ * first failure (no memory for a page table) ends the window early, and
+ * the next access there faults again.
+ */
+static void vfio_pci_bar_map_around(struct vm_area_struct *vma,
+				    unsigned long addr)
+{
+	unsigned long window = ALIGN_DOWN(addr, PMD_SIZE);
+	unsigned long start = max(window, vma->vm_start);
+	unsigned long end = min(window + PMD_SIZE, vma->vm_end);
+
+	for (addr = start; addr < end; addr += PAGE_SIZE)
+		if (vmf_insert_pfn_prot(vma, addr, vfio_pci_bar_pfn(vma, addr),
+					vma->vm_page_prot) != VM_FAULT_NOPAGE)
+			break;
+}
+
 static vm_fault_t vfio_pci_bar_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vfio_pci_core_device *vdev = vma->vm_private_data;
-	unsigned long pfn;
-	vm_fault_t ret;
-
-	/* vm_pgoff was turned into the BAR's first pfn at mmap time. */
-	pfn = vma->vm_pgoff + ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
+	unsigned long addr = vmf->address & PAGE_MASK;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
 
 	/*
 	 * A function its user put in low power is woken by reads and writes
 	 * of the device file, never by a page fault.
 	 */
 	down_read(&vdev->memory_lock);
-	if (!vdev->pm_runtime_engaged && vfio_pci_memory_enabled(vdev))
-		ret = vmf_insert_pfn_prot(vma, vmf->address & PAGE_MASK, pfn,
+	if (!vdev->pm_runtime_engaged && vfio_pci_memory_enabled(vdev)) {
+		ret = vmf_insert_pfn_prot(vma, addr, vfio_pci_bar_pfn(vma, addr),
 					  vma->vm_page_prot);
-	else
-		ret = VM_FAULT_SIGBUS;
+		if (ret == VM_FAULT_NOPAGE)
+			vfio_pci_bar_map_around(vma, addr);
+	}
 	up_read(&vdev->memory_lock);
 	return ret;
 }

@@ -218,6 +218,7 @@ int type1_add_run(struct type1_dma *dma, unsigned long pfn,
 		  unsigned long npages, enum type1_hold hold);
 
 /* type1_hugetlb.c */
+bool type1_hugetlb_may_help(struct type1_dma *dma);
 long type1_hugetlb_pin(struct type1_dma *dma, unsigned long idx,
 		       struct page **pages, unsigned long max,
 		       unsigned long *plain);
@@ -226,8 +227,8 @@ void type1_hugetlb_unpin(struct type1_run *run, bool dirty);
 /* type1_pfnmap.c */
 int type1_pfnmap_lookup(struct mm_struct *mm, unsigned long vaddr,
 			bool write, unsigned long *pfn);
-int type1_pfnmap_frame(struct type1_dma *dma, unsigned long vaddr,
-		       unsigned long *pfn);
+long type1_pfnmap_take(struct type1_dma *dma, unsigned long idx,
+		       unsigned long max);
 
 /* type1_dirty.c */
 long type1_dirty_pages(struct type1 *t, void __user *arg);

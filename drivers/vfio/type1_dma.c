@@ -408,21 +408,17 @@ static long type1_pin_batch(struct type1_dma *dma, unsigned long vaddr,
 }
 
 /*
- * Take page @idx of a mapping from VM_PFNMAP memory, if it is that;
- * otherwise fail as pinning it did (@pin_err).
+ * Take the pages from @idx on (@max at most) that could not be pinned
+ * (@pin_err) from VM_PFNMAP memory, if they lie in it.
+ *
+ * Return: pages taken, or a negative errno with none.
  */
-static int type1_dma_add_pfnmap(struct type1_dma *dma, unsigned long idx,
-				int pin_err)
+static long type1_dma_add_pfnmap(struct type1_dma *dma, unsigned long idx,
+				 unsigned long max, long pin_err)
 {
-	unsigned long pfn;
-	int ret;
+	long taken = type1_pfnmap_take(dma, idx, max);
 
-	ret = type1_pfnmap_frame(dma, dma->vaddr + (idx << PAGE_SHIFT), &pfn);
-	if (ret == -ENODEV)
-		return pin_err;
-	if (!ret)
-		ret = type1_add_run(dma, pfn, 1, TYPE1_HOLD_NONE);
-	return ret;
+	return taken == -ENODEV ? pin_err : taken;
 }
 
 static bool type1_is_zero_page(struct page *page)
@@ -526,19 +522,24 @@ int type1_dma_pin_all(struct type1_dma *dma)
 			   (dma->prot & IOMMU_WRITE ? FOLL_WRITE : 0);
 	unsigned long total = dma->size >> PAGE_SHIFT, done = 0;
 	unsigned long plain = 0;	/* pages known not to be hugetlb */
+	/* A small mapping must not pay for a large one's batch. */
+	unsigned long batch = min_t(unsigned long, total, TYPE1_PIN_BATCH);
 	struct page **pages;
 	long pinned;
 	int ret = 0;
 
-	pages = kvmalloc_array(TYPE1_PIN_BATCH, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(batch, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
 	type1_runs_take_charge(dma);
 
+	/* Memory smaller than a huge page is no faster pinned as one. */
+	if (!type1_hugetlb_may_help(dma))
+		plain = total;
 	while (done < total) {
 		if (!plain) {
-			pinned = type1_hugetlb_pin(dma, done, pages,
-						   TYPE1_PIN_BATCH, &plain);
+			pinned = type1_hugetlb_pin(dma, done, pages, batch,
+						   &plain);
 			if (pinned < 0) {
 				ret = pinned;
 				break;
@@ -550,16 +551,16 @@ int type1_dma_pin_all(struct type1_dma *dma)
 			}
 		}
 		pinned = type1_pin_batch(dma, dma->vaddr + (done << PAGE_SHIFT),
-					 min3(total - done, TYPE1_PIN_BATCH,
-					      plain), gup, pages);
-		if (pinned <= 0) {
-			/* Nothing to pin there: VM_PFNMAP memory, or a fault. */
-			ret = type1_dma_add_pfnmap(dma, done,
-						   pinned ? pinned : -EFAULT);
-			pinned = 1;
-		} else {
+					 min3(total - done, batch, plain), gup,
+					 pages);
+		if (pinned > 0)
 			ret = type1_dma_add_batch(dma, pages, pinned);
-		}
+		else	/* Nothing to pin there: VM_PFNMAP memory, or a fault. */
+			pinned = type1_dma_add_pfnmap(dma, done,
+						      min(total - done, plain),
+						      pinned ? pinned : -EFAULT);
+		if (pinned < 0)
+			ret = pinned;
 		if (ret)
 			break;
 		done += pinned;
@@ -588,10 +589,9 @@ int type1_dma_pin_all(struct type1_dma *dma)
 static long type1_map_runs(struct type1_dma *dma, struct type1_domain *d,
 			   struct type1_run_chunk *c, unsigned int first,
 			   dma_addr_t iova, struct scatterlist *sgl,
-			   size_t *bytes)
+			   unsigned int nents, size_t *bytes)
 {
-	unsigned int n = 0, max = min_t(unsigned int, c->nr - first,
-					TYPE1_SG_RUNS);
+	unsigned int n = 0, max = min(c->nr - first, nents);
 	struct type1_run *run = &c->runs[first];
 	int prot = dma->prot | IOMMU_CACHE;
 	ssize_t mapped;
@@ -604,7 +604,7 @@ static long type1_map_runs(struct type1_dma *dma, struct type1_domain *d,
 	}
 
 	*bytes = 0;
-	sg_init_table(sgl, TYPE1_SG_RUNS);
+	sg_init_table(sgl, max);
 	while (n < max && pfn_valid(run[n].pfn) &&
 	       (!n || *bytes < TYPE1_MAP_BATCH_BYTES)) {
 		size_t len = (size_t)run[n].npages << PAGE_SHIFT;
@@ -671,6 +671,7 @@ static void type1_unmap_runs(struct type1_dma *dma, struct type1_domain *d,
  */
 int type1_dma_map_domain(struct type1_dma *dma, struct type1_domain *d)
 {
+	unsigned int nents = min_t(unsigned long, dma->nr_runs, TYPE1_SG_RUNS);
 	unsigned long done = 0;	/* pages mapped */
 	struct type1_run_chunk *c;
 	struct scatterlist *sgl;
@@ -678,14 +679,15 @@ int type1_dma_map_domain(struct type1_dma *dma, struct type1_domain *d)
 	size_t bytes;
 	long ret = 0;
 
-	sgl = kmalloc_array(TYPE1_SG_RUNS, sizeof(*sgl), GFP_KERNEL);
+	/* As many entries as the runs need: most mappings have few. */
+	sgl = kmalloc_array(nents, sizeof(*sgl), GFP_KERNEL);
 	if (!sgl)
 		return -ENOMEM;
 	list_for_each_entry(c, &dma->chunks, node) {
 		for (i = 0; i < c->nr; i += ret) {
 			ret = type1_map_runs(dma, d, c, i,
 					     dma->iova + PFN_PHYS(done), sgl,
-					     &bytes);
+					     nents, &bytes);
 			if (ret < 0)
 				goto out_free;
 			done += bytes >> PAGE_SHIFT;
@@ -730,8 +732,6 @@ void type1_remove_dma(struct type1 *t, struct type1_dma *dma)
 	type1_dirty_free(dma);
 	type1_vaddr_forget(t, dma);
 	rb_erase(&dma->node, &t->dmas);
-	xa_destroy(&dma->pins);
-	xa_destroy(&dma->pin_extra);
 	type1_dma_put_owner(dma);
 	kfree(dma);
 	t->dma_avail++;

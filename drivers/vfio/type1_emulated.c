@@ -365,6 +365,9 @@ void type1_unpin_all_emulated(struct type1_dma *dma)
 	unsigned long idx;
 	long refund = 0;
 
+	/* Extra pins are only ever of pinned pages. */
+	if (xa_empty(&dma->pins))
+		return;
 	xa_for_each(&dma->pins, idx, page) {
 		refund += xa_get_mark(&dma->pins, idx, TYPE1_PIN_CHARGED);
 		unpin_user_pages_dirty_lock(&page, 1, dma->prot & IOMMU_WRITE);

@@ -122,6 +122,21 @@ static int type1_hugetlb_add(struct type1_dma *dma, unsigned long idx,
 }
 
 /**
+ * type1_hugetlb_may_help - whether a mapping may gain from hugetlb pinning
+ * @dma: the mapping
+ *
+ * A mapping smaller than the smallest huge page of the common sizes
+ * (PMD_SIZE) has nothing to gain and would pay for the vma lookup: its
+ * pages are pinned as any others, which is as correct for hugetlb memory.
+ *
+ * Return: true if type1_hugetlb_pin() is worth trying.
+ */
+bool type1_hugetlb_may_help(struct type1_dma *dma)
+{
+	return dma->size >= PMD_SIZE;
+}
+
+/**
  * type1_hugetlb_pin - pin the hugetlb memory at a page of a mapping
  * @dma: the mapping
  * @idx: index in the mapping of the first page to pin

@@ -3,8 +3,9 @@
  * type1: ranges of VM_PFNMAP memory, such as another device's BAR mmapped
  * through its VFIO driver, for peer-to-peer DMA.  GUP cannot pin such
  * memory: it has no struct pages to hold.  Its frames are read from the
- * page tables instead (faulting them in first when needed) and mapped
- * into the IOMMU as they are, neither pinned nor charged to locked_vm.
+ * page tables instead (faulting them in first when needed), many under
+ * one hold of the mmap lock, and mapped into the IOMMU as they are,
+ * neither pinned nor charged to locked_vm.
  * As in 6.1, only frames the kernel does not manage as memory (no struct
  * page, or a reserved one) are taken this way.
  */
@@ -77,25 +78,43 @@ int type1_pfnmap_lookup(struct mm_struct *mm, unsigned long vaddr,
 	return 0;
 }
 
+/* Frames looked up per hold of the mmap lock, at most. */
+#define TYPE1_PFNMAP_BATCH	4096UL
+
 /**
- * type1_pfnmap_frame - look up one frame of a mapping's VM_PFNMAP memory
+ * type1_pfnmap_take - record the VM_PFNMAP frames at a page of a mapping
  * @dma: the mapping
- * @vaddr: a user address in it
- * @pfn: receives the frame
+ * @idx: index in the mapping of the first page
+ * @max: pages to take at most
  *
- * Return: 0, -ENODEV or -EFAULT (see type1_pfnmap_lookup()), -ESRCH when
- * the mapping's address space is gone.
+ * Looks the frames up one after the other under one hold of the mmap
+ * lock, faulting in what is not mapped yet, and records them as runs
+ * (TYPE1_HOLD_NONE): a BAR's frames follow each other, so it becomes one
+ * run, mapped into the IOMMU in one piece.
+ *
+ * Return: pages recorded (at least 1), or -ENODEV when the page at @idx
+ * is not in a VM_PFNMAP vma, -EFAULT (see type1_pfnmap_lookup()), -ESRCH
+ * when the address space is gone, -ENOMEM, with nothing recorded.
  */
-int type1_pfnmap_frame(struct type1_dma *dma, unsigned long vaddr,
-		       unsigned long *pfn)
+long type1_pfnmap_take(struct type1_dma *dma, unsigned long idx,
+		       unsigned long max)
 {
-	int ret;
+	unsigned long vaddr = dma->vaddr + (idx << PAGE_SHIFT), pfn, n;
+	bool write = dma->prot & IOMMU_WRITE;
+	int ret = 0;
 
 	if (!mmget_not_zero(dma->mm))
 		return -ESRCH;
 	mmap_read_lock(dma->mm);
-	ret = type1_pfnmap_lookup(dma->mm, vaddr, dma->prot & IOMMU_WRITE, pfn);
+	max = min(max, TYPE1_PFNMAP_BATCH);
+	for (n = 0; n < max; n++, vaddr += PAGE_SIZE) {
+		ret = type1_pfnmap_lookup(dma->mm, vaddr, write, &pfn);
+		if (!ret)
+			ret = type1_add_run(dma, pfn, 1, TYPE1_HOLD_NONE);
+		if (ret)
+			break;
+	}
 	mmap_read_unlock(dma->mm);
 	mmput(dma->mm);
-	return ret;
+	return n ? n : ret;
 }

@@ -339,4 +339,88 @@ TEST_F(nvme_drv, identify_into_hugetlb_after_fork)
 	vfio_hugetlb_restore(pool);
 }
 
+/* The standard VGA: its BAR 0 is 16 MiB of video memory. */
+#define PCI_PEER	"0000:00:09.0"
+#define IOVA_PEER	0x80000000ULL
+
+/* The peer on vfio-pci, its group in @container: its device fd. */
+static int peer_open(int container, char *old, size_t len, int *group)
+{
+	int ret = pci_bind_vfio(PCI_PEER, old, len);
+
+	if (ret)
+		return ret;
+	ret = pci_group_of(PCI_PEER);
+	*group = ret < 0 ? ret : vfio_open_group(ret);
+	if (*group < 0)
+		return *group;
+	ret = vfio_group_set_container(*group, container);
+	if (ret)
+		return ret;
+	return vfio_ioctl(*group, VFIO_GROUP_GET_DEVICE_FD, PCI_PEER);
+}
+
+/* Identify into @off of the peer's BAR, read back through the device. */
+static bool identify_into_peer(struct _test_data_nvme_drv *self, int peer,
+			       const struct vfio_region_info *bar,
+			       unsigned short cid, unsigned long long off)
+{
+	unsigned char page[PAGE] = {};
+
+	if (pwrite(peer, page, PAGE, bar->offset + off) != PAGE ||
+	    identify(self, cid, IOVA_PEER + off) ||
+	    pread(peer, page, PAGE, bar->offset + off) != PAGE)
+		return false;
+	return identified(page);
+}
+
+/*
+ * Peer-to-peer DMA: another function's BAR, mmapped through vfio-pci and
+ * never touched (none of its pages is mapped yet), is mapped for the NVMe
+ * to write into.  type1 faults the BAR in and maps its frames: the NVMe's
+ * writes land at the page of the BAR they were aimed at (in the first
+ * page, past the first 2 MiB a fault maps at once, in the last page), and
+ * nothing is pinned or charged to locked_vm.
+ */
+TEST_F(nvme_drv, identify_into_peer_bar)
+{
+	struct vfio_region_info bar;
+	int c = self->h.container, group = -1, peer;
+	long pins, kb;
+	char old[64];
+	unsigned short cmd;
+	void *map;
+
+	PCI_NEED_DEVICE();
+	peer = peer_open(c, old, sizeof(old), &group);
+	if (peer == PCI_ABSENT)
+		SKIP(return, "no " PCI_PEER);
+	ASSERT_LE(0, peer);
+	ASSERT_EQ(0, pci_region_info(peer, VFIO_PCI_BAR0_REGION_INDEX, &bar,
+				     sizeof(bar)));
+	ASSERT_LE(4 * SZ_1M, bar.size);
+	ASSERT_TRUE(bar.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	cmd = pci_cfg_read16(peer, PCI_COMMAND) | PCI_COMMAND_MEMORY;
+	ASSERT_EQ(2, pci_cfg_write(peer, PCI_COMMAND, &cmd, 2));
+	map = mmap(NULL, bar.size, PROT_READ | PROT_WRITE, MAP_SHARED, peer,
+		   bar.offset);
+	ASSERT_NE(MAP_FAILED, map);
+
+	pins = vfio_pinned_pages();
+	kb = vfio_vmlck_kb();
+	ASSERT_EQ(0, dma_map(c, map, IOVA_PEER, bar.size));
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(kb, vfio_vmlck_kb());
+	EXPECT_TRUE(identify_into_peer(self, peer, &bar, 1, 0));
+	EXPECT_TRUE(identify_into_peer(self, peer, &bar, 2,
+				       3 * SZ_1M + 5 * PAGE));
+	EXPECT_TRUE(identify_into_peer(self, peer, &bar, 3, bar.size - PAGE));
+	ASSERT_EQ(0, dma_unmap(c, IOVA_PEER, bar.size));
+
+	munmap(map, bar.size);
+	close(peer);
+	close(group);
+	pci_unbind_vfio(PCI_PEER, old);
+}
+
 TEST_HARNESS_MAIN

@@ -14,6 +14,7 @@
 #   make bench           type1 MAP/UNMAP timings, ours against Debian's
 #   make check-debug     the suite and clients on a debug kernel (KASAN,
 #                        lockdep, kmemleak, UBSAN, fault injection, ...)
+#   make sign KEY= CERT= sign the modules for a Secure Boot host
 #   make install         install the modules over Debian's (updates/)
 #   make checkpatch | sparse | clean
 
@@ -62,7 +63,7 @@ VFIO_CFLAGS += -Werror
 endif
 KBUILD_ARGS += KCFLAGS="$(strip $(VFIO_CFLAGS))"
 
-.PHONY: all modules deps selftests check demo install checkpatch sparse \
+.PHONY: all modules deps selftests check demo install sign checkpatch sparse \
 	clean check-s390 check-mdev-qemu check-pci-qemu check-dpdk bench \
 	check-debug
 
@@ -151,6 +152,11 @@ ifneq ($(CHECK_COMPAT),0)
 	   $(TOP)/scripts/compat-check.sh $(KDIR) $(TOP); \
 	   echo "VFIOTEST END compat_check rc=$$?"; } > $(BUILD)/check/host.log 2>&1
 endif
+ifneq ($(CHECK_SIGN),0)
+	@{ echo "VFIOTEST BEGIN sign_check"; \
+	   $(TOP)/scripts/sign-check.sh $(KDIR) $(TOP) $(OUR_KOS); \
+	   echo "VFIOTEST END sign_check rc=$$?"; } >> $(BUILD)/check/host.log 2>&1
+endif
 	@VM_ACCEL=$(SUITE_ACCEL) $(VM)/run-vm.sh -k $(VM_KERNEL) \
 		-i $(BUILD)/check/initramfs.gz -l $(BUILD)/check/console.log \
 		$(if $(VM_APPEND),-a "$(VM_APPEND)"); \
@@ -210,7 +216,7 @@ check-debug: deps
 	 $(MAKE) --no-print-directory check BUILD=$(BUILD)/debug \
 		MODSRC=$(BUILD)/debug/src KVER=$$(cat $$dir/release) \
 		KDIR=$$dir/linux VM_KERNEL=$$dir/bzImage VM_MODROOT=$$dir/root \
-		CLIENT_KVER=$(KVER) CHECK_S390=0 CHECK_COMPAT=0 \
+		CLIENT_KVER=$(KVER) CHECK_S390=0 CHECK_COMPAT=0 CHECK_SIGN=0 \
 		VM_APPEND="log_buf_len=16M $(DEBUG_VM_APPEND)" \
 		VFIO_TIME_SCALE=$(DEBUG_TIME_SCALE) \
 		VM_TIMEOUT=$$((900 * $(DEBUG_TIME_SCALE) + $(DEBUG_FUZZ_SECONDS) + 12 * $(FAIL_NTH_SECONDS)))
@@ -240,6 +246,14 @@ bench: modules
 # s390x: cross build, and a run in Debian's s390x kernel under TCG.
 check-s390: deps
 	@$(SELFTESTS)/s390/run.sh $(T)
+
+# For hosts that load only signed modules (Secure Boot): see README.md.
+sign:
+	@[ -n "$(KEY)" ] && [ -n "$(CERT)" ] || \
+	 { echo "usage: make sign KEY=private-key.pem CERT=certificate.der" \
+		"(the key enrolled with mokutil; see README.md)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory modules
+	@$(TOP)/scripts/sign-modules.sh $(KDIR) $(KEY) $(CERT) $(OUR_KOS)
 
 install: modules
 	mkdir -p /lib/modules/$(KVER)/updates/vfio

@@ -16,6 +16,7 @@
 #                        lockdep, kmemleak, UBSAN, fault injection, ...)
 #   make sign KEY= CERT= sign the modules for a Secure Boot host
 #   make install         install the modules over Debian's (updates/)
+#   make deb | dkms-install  a DKMS package of the source, and its install
 #   make checkpatch | sparse | clean
 
 TOP := $(CURDIR)
@@ -63,14 +64,19 @@ VFIO_CFLAGS += -Werror
 endif
 KBUILD_ARGS += KCFLAGS="$(strip $(VFIO_CFLAGS))"
 
-.PHONY: all modules deps selftests check demo install sign checkpatch sparse \
+.PHONY: all modules deps selftests check demo install sign deb dkms-install \
+	clean-modules checkpatch sparse \
 	clean check-s390 check-mdev-qemu check-pci-qemu check-dpdk bench \
 	check-debug
 
 all: modules
 
+# NO_DEPS=1 (DKMS's build, from inside a package installation) installs
+# nothing.
 deps:
+ifneq ($(NO_DEPS),1)
 	@$(TOP)/scripts/install-deps.sh
+endif
 
 modules: deps
 ifneq ($(MODSRC),$(TOP))
@@ -157,6 +163,11 @@ ifneq ($(CHECK_SIGN),0)
 	   $(TOP)/scripts/sign-check.sh $(KDIR) $(TOP) $(OUR_KOS); \
 	   echo "VFIOTEST END sign_check rc=$$?"; } >> $(BUILD)/check/host.log 2>&1
 endif
+ifneq ($(CHECK_DKMS),0)
+	@{ echo "VFIOTEST BEGIN dkms_check"; \
+	   $(TOP)/scripts/dkms-check.sh $(TOP) $(KVER); \
+	   echo "VFIOTEST END dkms_check rc=$$?"; } >> $(BUILD)/check/host.log 2>&1
+endif
 	@VM_ACCEL=$(SUITE_ACCEL) $(VM)/run-vm.sh -k $(VM_KERNEL) \
 		-i $(BUILD)/check/initramfs.gz -l $(BUILD)/check/console.log \
 		$(if $(VM_APPEND),-a "$(VM_APPEND)"); \
@@ -216,7 +227,7 @@ check-debug: deps
 	 $(MAKE) --no-print-directory check BUILD=$(BUILD)/debug \
 		MODSRC=$(BUILD)/debug/src KVER=$$(cat $$dir/release) \
 		KDIR=$$dir/linux VM_KERNEL=$$dir/bzImage VM_MODROOT=$$dir/root \
-		CLIENT_KVER=$(KVER) CHECK_S390=0 CHECK_COMPAT=0 CHECK_SIGN=0 \
+		CLIENT_KVER=$(KVER) CHECK_S390=0 CHECK_COMPAT=0 CHECK_SIGN=0 CHECK_DKMS=0 \
 		VM_APPEND="log_buf_len=16M $(DEBUG_VM_APPEND)" \
 		VFIO_TIME_SCALE=$(DEBUG_TIME_SCALE) \
 		VM_TIMEOUT=$$((900 * $(DEBUG_TIME_SCALE) + $(DEBUG_FUZZ_SECONDS) + 12 * $(FAIL_NTH_SECONDS)))
@@ -246,6 +257,17 @@ bench: modules
 # s390x: cross build, and a run in Debian's s390x kernel under TCG.
 check-s390: deps
 	@$(SELFTESTS)/s390/run.sh $(T)
+
+# A Debian package of the source for DKMS (see README.md), and its install.
+deb:
+	@mkdir -p $(BUILD)/deb
+	@$(TOP)/scripts/make-deb.sh $(TOP) $(BUILD)/deb
+
+dkms-install: deb
+	apt-get install -y $$(ls -t $(BUILD)/deb/vfio-stack-dkms_*.deb | head -n 1)
+
+clean-modules:
+	$(MAKE) $(KBUILD_ARGS) clean
 
 # For hosts that load only signed modules (Secure Boot): see README.md.
 sign:

@@ -230,7 +230,7 @@ check-debug: deps
 		CLIENT_KVER=$(KVER) CHECK_S390=0 CHECK_COMPAT=0 CHECK_SIGN=0 CHECK_DKMS=0 \
 		VM_APPEND="log_buf_len=16M $(DEBUG_VM_APPEND)" \
 		VFIO_TIME_SCALE=$(DEBUG_TIME_SCALE) \
-		VM_TIMEOUT=$$((900 * $(DEBUG_TIME_SCALE) + $(DEBUG_FUZZ_SECONDS) + 12 * $(FAIL_NTH_SECONDS)))
+		VM_TIMEOUT=$$((900 * $(DEBUG_TIME_SCALE) + $(DEBUG_FUZZ_SECONDS) + 15 * $(FAIL_NTH_SECONDS)))
 
 # The demo: QEMU in the test VM passes the NVMe through our vfio-pci to
 # a nested KVM guest that reads a known pattern from the disk.

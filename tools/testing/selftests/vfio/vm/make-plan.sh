@@ -17,11 +17,11 @@ for t in $(make -s -C "$src" print-tests); do
 	# Tests take seconds; a stuck one is reported long before the
 	# whole run's own timeout.  The fuzzer runs VFIO_FUZZ_SECONDS
 	# (60 by default), the fault-injection sweep at most
-	# FAIL_NTH_SECONDS (240) for each of its 11 paths, plus set-up.
+	# FAIL_NTH_SECONDS (240) for each of its 14 paths, plus set-up.
 	scale=${VFIO_TIME_SCALE:-1}
 	case $t in
 	vfio_fuzz) limit=$(( ${VFIO_FUZZ_SECONDS:-60} + 120 * scale )) ;;
-	fail_nth_test) limit=$(( 11 * ${FAIL_NTH_SECONDS:-240} + 180 * scale )) ;;
+	fail_nth_test) limit=$(( 14 * ${FAIL_NTH_SECONDS:-240} + 180 * scale )) ;;
 	*) limit=$(( 180 * scale )) ;;
 	esac
 	echo "$t $limit"

@@ -141,7 +141,7 @@ struct target {
 	char old_driver[64];	/* PCI: driver before the fuzzer took it */
 	bool usable;
 	bool learned;		/* regions and IRQs asked for this phase */
-	atomic_bool removing;	/* mock: a destroy is under way */
+	atomic_bool removing;	/* a removal through sysfs is under way */
 	/* Learned from successful INFO calls, to aim at the limits. */
 	__u64 region_size[NREGIONS];
 	__u32 region_flags[NREGIONS];
@@ -1484,26 +1484,48 @@ static void op_new_other(struct fz *f)
 /* Operations: taking devices away through sysfs                        */
 
 /*
- * A removal blocks while the device is open.  Single-threaded, the
- * fuzzer first closes what it holds of the device.  With threads, it
- * does so half the time, and never lets every thread block at once, so
- * that some thread is left to close the device.
+ * A removal blocks while the device is open, as it does for any user:
+ * the kernel asks (REQ) and waits.  Single-threaded, the fuzzer first
+ * closes what it holds of the device.  With threads, it does so half the
+ * time, and never lets every thread block at once; the others answer
+ * the removal as a user would, closing the device within a few calls
+ * (answer_removals()), so that it never waits for long.  One removal of
+ * a target at a time: a second would wait for the first one's device
+ * lock in uninterruptible sleep, which the hung-task detector reports.
+ *
+ * Return: false if the target is being removed already: skip it.
  */
-static bool removal_begin(struct fz *f, int t)
+static bool removal_begin(struct fz *f, int t, bool *ticket)
 {
+	if (atomic_exchange(&targets[t].removing, true))
+		return false;
+	*ticket = false;
 	if (nthreads > 1 && chance(f, 50)) {
-		if (atomic_fetch_add(&blockers, 1) < (int)nthreads - 1)
+		if (atomic_fetch_add(&blockers, 1) < (int)nthreads - 1) {
+			*ticket = true;
 			return true;
+		}
 		atomic_fetch_sub(&blockers, 1);
 	}
 	release_target(f, t);
-	return false;
+	return true;
 }
 
-static void removal_end(bool ticket)
+static void removal_end(int t, bool ticket)
 {
 	if (ticket)
 		atomic_fetch_sub(&blockers, 1);
+	targets[t].removing = false;
+}
+
+/* Between calls: half the time, let go of targets someone removes. */
+static void answer_removals(struct fz *f)
+{
+	int t;
+
+	for (t = 0; t < ntargets; t++)
+		if (targets[t].removing && chance(f, 50))
+			release_target(f, t);
 }
 
 static void op_mock_recreate(struct fz *f)
@@ -1512,23 +1534,20 @@ static void op_mock_recreate(struct fz *f)
 	char text[32];
 	bool ticket;
 
-	if (targets[t].kind != T_MOCK || !targets[t].usable)
-		return;
 	/*
 	 * vfio_mock frees the ID before its destroy has finished, and a
 	 * create meanwhile fails in the driver core, loudly: the mock, not
-	 * VFIO, so one removal of a mock at a time.
+	 * VFIO.  One removal of a target at a time keeps that away too.
 	 */
-	if (atomic_exchange(&targets[t].removing, true))
+	if (targets[t].kind != T_MOCK || !targets[t].usable ||
+	    !removal_begin(f, t, &ticket))
 		return;
-	ticket = removal_begin(f, t);
 	snprintf(text, sizeof(text), "%u", targets[t].id);
 	fz_sysfs(f, VFIO_MOCK_DEBUGFS "/destroy", text);
 	snprintf(text, sizeof(text), "%u %u %s", targets[t].id,
 		 targets[t].set, targets[t].flags);
 	fz_sysfs(f, VFIO_MOCK_DEBUGFS "/create", text);
-	targets[t].removing = false;
-	removal_end(ticket);
+	removal_end(t, ticket);
 }
 
 static void op_pci_rebind(struct fz *f)
@@ -1536,14 +1555,14 @@ static void op_pci_rebind(struct fz *f)
 	int t = below(f, ntargets);
 	bool ticket;
 
-	if (targets[t].kind != T_PCI || !targets[t].usable)
+	if (targets[t].kind != T_PCI || !targets[t].usable ||
+	    !removal_begin(f, t, &ticket))
 		return;
-	ticket = removal_begin(f, t);
 	if (chance(f, 80))
 		fz_sysfs(f, "/sys/bus/pci/drivers/vfio-pci/unbind",
 			 targets[t].name);
 	fz_sysfs(f, "/sys/bus/pci/drivers_probe", targets[t].name);
-	removal_end(ticket);
+	removal_end(t, ticket);
 }
 
 static void op_mdev_recreate(struct fz *f)
@@ -1552,9 +1571,9 @@ static void op_mdev_recreate(struct fz *f)
 	char path[256];
 	bool ticket;
 
-	if (targets[t].kind != T_MDEV || !targets[t].usable)
+	if (targets[t].kind != T_MDEV || !targets[t].usable ||
+	    !removal_begin(f, t, &ticket))
 		return;
-	ticket = removal_begin(f, t);
 	if (chance(f, 80)) {
 		mdev_dev_path(path, sizeof(path), targets[t].id, "remove");
 		fz_sysfs(f, path, "1");
@@ -1562,7 +1581,7 @@ static void op_mdev_recreate(struct fz *f)
 	mdev_type_dir(path, sizeof(path), MDEV_PARENT, MDEV_TYPE);
 	strcat(path, "/create");
 	fz_sysfs(f, path, targets[t].name);
-	removal_end(ticket);
+	removal_end(t, ticket);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1643,6 +1662,7 @@ static void *fuzz_thread(void *arg)
 		f->script(f);
 	}
 	while (!f->script && !stop && (!f->max_calls || f->calls < f->max_calls)) {
+		answer_removals(f);
 		op = pick_op(f);
 		f->op = op->name;
 		f->op_idx = op - ops;

@@ -331,16 +331,7 @@ static int vfio_container_release(struct inode *inode, struct file *file)
 {
 	struct vfio_container *container = file->private_data;
 
-	/*
-	 * Groups may keep the container alive, but nobody can issue MAP or
-	 * UNMAP any more: let the backend stop waiting for them.
-	 */
-	down_read(&container->lock);
-	if (container->backend && container->backend->notify)
-		container->backend->notify(container->backend_data,
-					   VFIO_IOMMU_CONTAINER_CLOSE);
-	up_read(&container->lock);
-
+	/* Groups may keep the container, and its backend, alive. */
 	vfio_container_put(container);
 	return 0;
 }

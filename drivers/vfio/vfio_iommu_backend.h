@@ -10,11 +10,11 @@
  *
  * Calling context, all of it guaranteed by the core:
  *  - ->open, ->release, ->attach_group, ->detach_group run with the
- *    container's lock held for writing: no other of these, and no ->ioctl
- *    or ->notify, runs against the backend instance at the same time (the
- *    calls of the last item below still may).
- *  - ->ioctl and ->notify run with it held for reading; several may run at
- *    once, the backend serialises them with its own lock.
+ *    container's lock held for writing: no other of these, and no ->ioctl,
+ *    runs against the backend instance at the same time (the calls of the
+ *    last item below still may).
+ *  - ->ioctl runs with it held for reading; several may run at once, the
+ *    backend serialises them with its own lock.
  *  - ->pin_pages, ->unpin_pages, ->dma_rw, ->register_device and
  *    ->unregister_device run WITHOUT the container's lock: they come from a
  *    device that is open, and an open device keeps its group attached and
@@ -51,16 +51,6 @@ enum vfio_group_type {
 };
 
 /**
- * enum vfio_iommu_notify_type - events the core reports to a backend
- * @VFIO_IOMMU_CONTAINER_CLOSE: the container's file was closed while groups
- *                              still hold it; no more MAP/UNMAP will come, so
- *                              anything waiting for userspace must give up
- */
-enum vfio_iommu_notify_type {
-	VFIO_IOMMU_CONTAINER_CLOSE = 0,
-};
-
-/**
  * struct vfio_iommu_driver_ops - an IOMMU backend
  * @name: shown in the kernel log
  * @owner: the module, pinned while a container uses the backend
@@ -81,7 +71,6 @@ enum vfio_iommu_notify_type {
  *                   unmaps a range while it holds pins there
  * @unregister_device: @vdev was closed; it holds no pins any more
  * @dma_rw: copy between @data and user memory mapped at @iova
- * @notify: an event from enum vfio_iommu_notify_type
  *
  * The callbacks that take @iommu_data receive what @open returned.
  */
@@ -92,7 +81,6 @@ struct vfio_iommu_driver_ops {
 	/* An instance, from VFIO_SET_IOMMU to the last group's detach */
 	void *(*open)(unsigned long arg);
 	void (*release)(void *iommu_data);
-	void (*notify)(void *iommu_data, enum vfio_iommu_notify_type event);
 	long (*ioctl)(void *iommu_data, unsigned int cmd, unsigned long arg);
 
 	/* The groups it serves */

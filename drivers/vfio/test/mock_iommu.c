@@ -20,7 +20,6 @@
 static atomic_t vfio_mock_iommu_instances;
 static atomic_t vfio_mock_iommu_groups;
 static atomic_t vfio_mock_iommu_devices;
-static atomic_t vfio_mock_iommu_closes;
 
 /* An instance only needs an identity: everything counted is global. */
 struct vfio_mock_iommu {
@@ -80,13 +79,6 @@ static void vfio_mock_iommu_unregister_device(void *data,
 	atomic_dec(&vfio_mock_iommu_devices);
 }
 
-static void vfio_mock_iommu_notify(void *data,
-				   enum vfio_iommu_notify_type event)
-{
-	if (event == VFIO_IOMMU_CONTAINER_CLOSE)
-		atomic_inc(&vfio_mock_iommu_closes);
-}
-
 static const struct vfio_iommu_driver_ops vfio_mock_iommu_ops = {
 	.name			= "vfio-mock-iommu",
 	.owner			= THIS_MODULE,
@@ -97,16 +89,14 @@ static const struct vfio_iommu_driver_ops vfio_mock_iommu_ops = {
 	.detach_group		= vfio_mock_iommu_detach_group,
 	.register_device	= vfio_mock_iommu_register_device,
 	.unregister_device	= vfio_mock_iommu_unregister_device,
-	.notify			= vfio_mock_iommu_notify,
 };
 
 static int vfio_mock_iommu_stats_show(struct seq_file *s, void *unused)
 {
-	seq_printf(s, "instances %d\ngroups %d\ndevices %d\ncloses %d\n",
+	seq_printf(s, "instances %d\ngroups %d\ndevices %d\n",
 		   atomic_read(&vfio_mock_iommu_instances),
 		   atomic_read(&vfio_mock_iommu_groups),
-		   atomic_read(&vfio_mock_iommu_devices),
-		   atomic_read(&vfio_mock_iommu_closes));
+		   atomic_read(&vfio_mock_iommu_devices));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vfio_mock_iommu_stats);

@@ -128,7 +128,7 @@ static inline long long vfio_mock_stat(unsigned int id, const char *key)
 	return vfio_read_counter(path, key);
 }
 
-/* A counter of the mock IOMMU backend: instances, groups, devices, closes */
+/* A counter of the mock IOMMU backend: instances, groups, devices */
 static inline long long vfio_mock_iommu_stat(const char *key)
 {
 	return vfio_read_counter(VFIO_MOCK_DEBUGFS "/iommu", key);

@@ -11,6 +11,7 @@
 #   make check-mdev-qemu QEMU in the VM hands an mdev to an inner guest
 #   make check-pci-qemu  QEMU in the VM passes the NVMe to an inner guest
 #   make check-dpdk      dpdk-testpmd forwarding between two NICs in the VM
+#   make check-noiommu   no-IOMMU mode in a VM without an IOMMU, with testpmd
 #   make bench           type1 MAP/UNMAP timings, ours against Debian's
 #   make check-debug     the suite and clients on a debug kernel (KASAN,
 #                        lockdep, kmemleak, UBSAN, fault injection, ...)
@@ -45,6 +46,10 @@ VFIO_CONFIG += CONFIG_VFIO_PCI_CORE=m CONFIG_VFIO_PCI=m CONFIG_VFIO_MDEV=m
 # The mdev samples are modules of ours too: the tests load them.
 VFIO_CONFIG += CONFIG_SAMPLE_VFIO_MDEV_MCOUNTER=m CONFIG_SAMPLE_VFIO_MDEV_MBLIT=m
 VFIO_CFLAGS :=
+# Debian builds 6.1 without no-IOMMU mode; ours has it (off until the
+# vfio module's enable_unsafe_noiommu_mode=1), for VMs without a vIOMMU.
+VFIO_CONFIG += CONFIG_VFIO_NOIOMMU=y
+VFIO_CFLAGS += -DCONFIG_VFIO_NOIOMMU=1
 # A kernel built without VFIO (Debian's s390x) has none of our options in
 # its autoconf.h: the one the C code tests is defined here.
 ifeq ($(ARCH),s390)
@@ -66,7 +71,8 @@ KBUILD_ARGS += KCFLAGS="$(strip $(VFIO_CFLAGS))"
 
 .PHONY: all modules deps selftests check demo install sign deb dkms-install \
 	clean-modules checkpatch sparse \
-	clean check-s390 check-mdev-qemu check-pci-qemu check-dpdk bench \
+	clean check-s390 check-mdev-qemu check-pci-qemu check-dpdk \
+	check-noiommu bench \
 	check-debug
 
 all: modules
@@ -127,7 +133,7 @@ CHECK_S390 ?= 1
 # driving an mdev, QEMU passing the NVMe to a KVM guest, and DPDK.
 # CHECK_CLIENTS=0 leaves them out.
 CHECK_CLIENTS ?= 1
-CLIENTS := mdev_qemu pci_qemu dpdk
+CLIENTS := mdev_qemu pci_qemu dpdk noiommu
 # The suite's VM runs both vCPUs on one TCG thread: with a thread per
 # vCPU, about one kvm_test run in ten wedged the whole guest, a vCPU
 # looping in exc_int3, where the kernel sends a CPU that meets code
@@ -243,6 +249,10 @@ check-mdev-qemu check-pci-qemu: check-%-qemu: modules
 
 check-dpdk: modules
 	@$(SELFTESTS)/dpdk/run.sh $(BUILD)/dpdk $(KVER) $(OUR_KOS)
+
+# No-IOMMU mode in a VM without a vIOMMU: noiommu_test and testpmd.
+check-noiommu: modules selftests
+	@$(SELFTESTS)/noiommu/run.sh $(BUILD)/noiommu $(KVER) $(OUR_KOS)
 
 # Not part of check: boots the VM on Debian's VFIO modules and on ours in
 # turns, BENCH_ROUNDS times each, and prints ours/Debian ratios of the best

@@ -148,6 +148,18 @@ bool vfio_container_has_backend(struct vfio_container *container)
 	return ret;
 }
 
+/*
+ * Whether @ops may serve @container: no-IOMMU groups only ever get the
+ * no-IOMMU backend, and isolated ones never do.  An empty container may
+ * be asked about any.
+ */
+static bool vfio_container_backend_fits(struct vfio_container *container,
+					const struct vfio_iommu_driver_ops *ops)
+{
+	return list_empty(&container->group_list) ||
+	       container->noiommu == vfio_noiommu_is_backend(ops);
+}
+
 static long vfio_backend_check_extension(const struct vfio_iommu_driver_ops *ops,
 					 void *data, unsigned long ext)
 {
@@ -180,7 +192,8 @@ long vfio_container_check_extension(struct vfio_container *container,
 
 	mutex_lock(&vfio_backends.lock);
 	list_for_each_entry(backend, &vfio_backends.list, node) {
-		if (!try_module_get(backend->ops->owner))
+		if (!vfio_container_backend_fits(container, backend->ops) ||
+		    !try_module_get(backend->ops->owner))
 			continue;
 		ret = vfio_backend_check_extension(backend->ops, NULL, ext);
 		module_put(backend->ops->owner);
@@ -229,7 +242,8 @@ static int vfio_container_try_backend(struct vfio_container *container,
 	void *data;
 	int ret;
 
-	if (!try_module_get(ops->owner))
+	if (!vfio_container_backend_fits(container, ops) ||
+	    !try_module_get(ops->owner))
 		return -ENODEV;
 	if (vfio_backend_check_extension(ops, NULL, type) <= 0) {
 		ret = -ENODEV;

@@ -150,7 +150,10 @@ static struct iommu_group *vfio_device_iommu_group(struct vfio_device *device,
 	iommu_group = iommu_group_get(device->dev);
 	if (!iommu_group) {
 		dev_warn(device->dev,
-			 "vfio: no IOMMU group, the device cannot be isolated\n");
+			 "vfio: no IOMMU group, the device cannot be isolated%s\n",
+			 IS_ENABLED(CONFIG_VFIO_NOIOMMU) ?
+			 " (vfio's enable_unsafe_noiommu_mode=1 offers it without isolation)" :
+			 "");
 		return ERR_PTR(-EINVAL);
 	}
 
@@ -183,6 +186,9 @@ struct vfio_group *vfio_group_get_for_device(struct vfio_device *device,
 	struct iommu_group *iommu_group;
 	struct vfio_group *group;
 
+	/* Without an IOMMU, a device may still go, unisolated (noiommu.c). */
+	if (type == VFIO_IOMMU && vfio_noiommu_device_wanted(device->dev))
+		type = VFIO_NO_IOMMU;
 	iommu_group = vfio_device_iommu_group(device, type);
 	if (IS_ERR(iommu_group))
 		return ERR_CAST(iommu_group);
@@ -191,6 +197,8 @@ struct vfio_group *vfio_group_get_for_device(struct vfio_device *device,
 	group = vfio_group_lookup(iommu_group);
 	if (!group) {
 		group = vfio_group_create(iommu_group, type);
+		if (!IS_ERR(group) && type == VFIO_NO_IOMMU)
+			vfio_noiommu_group_created(device->dev);
 	} else if (group->type != type) {
 		/* One IOMMU group cannot be both real and emulated. */
 		group = ERR_PTR(-EINVAL);
@@ -412,6 +420,10 @@ static int vfio_group_ioctl_get_device_fd(struct vfio_group *group,
 	}
 	/* The file now owns the registration reference. */
 	fd_install(fd, file);
+	if (group->type == VFIO_NO_IOMMU)
+		dev_warn_ratelimited(device->dev,
+				     "vfio: device without IOMMU isolation opened by %s[%d]\n",
+				     current->comm, task_pid_nr(current));
 	return fd;
 
 err_put_registration:

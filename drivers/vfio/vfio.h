@@ -103,6 +103,39 @@ struct vfio_group *vfio_group_get_for_device(struct vfio_device *device,
 void vfio_group_put_for_device(struct vfio_device *device);
 struct vfio_group *vfio_group_from_file(struct file *file);
 
+/* noiommu.c */
+#if IS_ENABLED(CONFIG_VFIO_NOIOMMU)
+bool vfio_noiommu_device_wanted(struct device *dev);
+void vfio_noiommu_group_created(struct device *dev);
+bool vfio_noiommu_is_backend(const struct vfio_iommu_driver_ops *ops);
+int vfio_noiommu_init(void);
+void vfio_noiommu_exit(void);
+#else
+static inline bool vfio_noiommu_device_wanted(struct device *dev)
+{
+	return false;
+}
+
+static inline void vfio_noiommu_group_created(struct device *dev)
+{
+}
+
+static inline bool
+vfio_noiommu_is_backend(const struct vfio_iommu_driver_ops *ops)
+{
+	return false;
+}
+
+static inline int vfio_noiommu_init(void)
+{
+	return 0;
+}
+
+static inline void vfio_noiommu_exit(void)
+{
+}
+#endif
+
 /* container.c */
 int vfio_container_init(void);
 void vfio_container_exit(void);

@@ -4,8 +4,9 @@
  *
  * The pieces live in files named for them: containers (container.c),
  * groups (group.c), devices and their files (device.c), device sets
- * (device_set.c), the KVM association (kvm.c), migration (migration.c) and
- * the helpers for drivers' info replies (info_caps.c).  See
+ * (device_set.c), the KVM association (kvm.c), migration (migration.c),
+ * no-IOMMU mode (noiommu.c) and the helpers for drivers' info replies
+ * (info_caps.c).  See
  * Documentation/driver-api/vfio/ for the object model and locking.
  */
 #include <linux/miscdevice.h>
@@ -27,10 +28,15 @@ static int __init vfio_init(void)
 	ret = vfio_container_init();
 	if (ret)
 		goto err_group_exit;
+	ret = vfio_noiommu_init();
+	if (ret)
+		goto err_container_exit;
 
 	pr_info("vfio: userspace device access core loaded\n");
 	return 0;
 
+err_container_exit:
+	vfio_container_exit();
 err_group_exit:
 	vfio_group_exit();
 err_device_exit:
@@ -40,6 +46,7 @@ err_device_exit:
 
 static void __exit vfio_exit(void)
 {
+	vfio_noiommu_exit();
 	vfio_container_exit();
 	vfio_group_exit();
 	vfio_device_exit();

@@ -48,11 +48,16 @@ printf 'VFIO-TEST-NVME-PATTERN-0123456789abcdef\n' |
 # The i6300esb watchdog at 0b.0 has a memory BAR of 16 bytes.
 #
 # VM_ACCEL replaces the accelerator options: the suite runs with
-# tcg,thread=single (see the top-level Makefile).
+# tcg,thread=single (see the top-level Makefile).  VM_IOMMU=none boots
+# the machine without its IOMMU, as most cloud VMs are (no-IOMMU mode).
+iommu=(-device intel-iommu,intremap=on,caching-mode=on) iommu_on=intel_iommu=on
+if [ "${VM_IOMMU:-intel}" = none ]; then
+	iommu=() iommu_on=
+fi
 qemu=(qemu-system-x86_64 -accel "${VM_ACCEL:-tcg}" -cpu max -smp 2 -m "$mem"
 	-M q35,kernel-irqchip=split -nodefaults -display none -no-reboot
 	-serial stdio
-	-device intel-iommu,intremap=on,caching-mode=on
+	"${iommu[@]}"
 	-netdev hubport,id=h0,hubid=0
 	-device virtio-net-pci,netdev=h0,addr=03.0,disable-legacy=on,iommu_platform=on
 	-netdev hubport,id=h1,hubid=0
@@ -70,7 +75,7 @@ qemu=(qemu-system-x86_64 -accel "${VM_ACCEL:-tcg}" -cpu max -smp 2 -m "$mem"
 	-netdev user,id=n3,restrict=on -device e1000,netdev=n3,bus=br1,addr=02.0
 	"$@"
 	-kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 intel_iommu=on panic=-1 nokaslr quiet $lockup $timer $append")
+	-append "console=ttyS0 $iommu_on panic=-1 nokaslr quiet $lockup $timer $append")
 
 : > "$log"
 start=$(date +%s)

@@ -17,17 +17,7 @@ top=$1 kver=$2
 mods=(vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci mdev)
 log=$(mktemp /tmp/vfio-dkms.XXXXXX)
 trap 'rm -f "$log"' EXIT
-n=0 failed=0
-result() {	# result OK|FAIL DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = OK ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		tail -n 20 "$log" | sed 's/^/# /'
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/tap-result.sh"
 
 # Every module of the stack found under updates/dkms, as this tree built it.
 ours_installed() {
@@ -72,12 +62,12 @@ if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	grep -q installed; then
 	result OK "apt installs the package; DKMS built it for $kver"
 else
-	result FAIL "apt installs the package; DKMS built it for $kver"
+	result FAIL "apt installs the package; DKMS built it for $kver" "$log"
 fi
 if ours_installed; then
 	result OK "modprobe finds all ${#mods[@]} modules of ours, as this tree built them"
 else
-	result FAIL "modprobe finds all ${#mods[@]} modules of ours, as this tree built them"
+	result FAIL "modprobe finds all ${#mods[@]} modules of ours, as this tree built them" "$log"
 fi
 # What a kernel upgrade runs for the new kernel.
 if dkms uninstall -m vfio-stack -v "$version" -k "$kver" >> "$log" 2>&1 &&
@@ -85,17 +75,17 @@ if dkms uninstall -m vfio-stack -v "$version" -k "$kver" >> "$log" 2>&1 &&
    /etc/kernel/postinst.d/dkms "$kver" >> "$log" 2>&1 && ours_installed; then
 	result OK "the kernel's DKMS hook builds them again"
 else
-	result FAIL "the kernel's DKMS hook builds them again"
+	result FAIL "the kernel's DKMS hook builds them again" "$log"
 fi
 if apt-get purge -y -qq vfio-stack-dkms >> "$log" 2>&1 &&
    ! dkms status -m vfio-stack 2>> "$log" | grep -q . && theirs_found; then
 	result OK "removed: the kernel's own VFIO modules are found again"
 else
-	result FAIL "removed: the kernel's own VFIO modules are found again"
+	result FAIL "removed: the kernel's own VFIO modules are found again" "$log"
 fi
 if [ -z "$(find "/lib/modules/$kver/updates" -path '*dkms*' -name 'vfio*' 2> /dev/null)" ]; then
 	result OK "nothing of ours is left under /lib/modules/$kver"
 else
-	result FAIL "nothing of ours is left under /lib/modules/$kver"
+	result FAIL "nothing of ours is left under /lib/modules/$kver" "$log"
 fi
 [ "$failed" = 0 ]

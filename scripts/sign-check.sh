@@ -15,17 +15,7 @@ shift 2
 scratch=$(mktemp -d /tmp/vfio-sign.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 cn="vfio sign-check throwaway key"
-n=0 failed=0
-
-result() {	# result OK|FAIL DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = OK ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$(dirname "$0")/tap-result.sh"
 
 # The PKCS#7 signature of a signed module checked against CERT: the
 # trailer is the signature, 12 bytes of struct module_signature (its

@@ -233,52 +233,6 @@ static void dma_args(size_t size, struct vfio_iommu_type1_dma_map *map,
 	};
 }
 
-static int bench_one(int container, enum backing b, size_t mib)
-{
-	size_t size = mib << 20;
-	struct vfio_iommu_type1_dma_unmap unmap;
-	struct vfio_iommu_type1_dma_map map;
-	double best_map = 1e18, best_unmap = 1e18, t0, t1, t2;
-	unsigned long runs;
-	char *buf;
-	int r;
-
-	buf = backing_alloc(b, size);
-	if (!buf) {
-		printf("BENCH-SKIP %s %zu: no memory of that kind\n",
-		       backing_name[b], mib);
-		return 0;
-	}
-	dma_args(size, &map, &unmap);
-	map.vaddr = (uintptr_t)buf;
-	runs = count_runs(buf, size);
-	for (r = 0; r < REPS; r++) {
-		t0 = now_us();
-		if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
-			fprintf(stderr, "type1_bench: MAP_DMA %s %zu MiB: %s\n",
-				backing_name[b], mib, strerror(errno));
-			return -1;
-		}
-		t1 = now_us();
-		unmap.size = size;
-		if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ||
-		    unmap.size != size) {
-			fprintf(stderr, "type1_bench: UNMAP_DMA failed\n");
-			return -1;
-		}
-		t2 = now_us();
-		if (t1 - t0 < best_map)
-			best_map = t1 - t0;
-		if (t2 - t1 < best_unmap)
-			best_unmap = t2 - t1;
-	}
-	printf("BENCH %s %zu %.0f %.0f %lu\n", backing_name[b], mib, best_map,
-	       best_unmap, runs);
-	fflush(stdout);
-	munmap(buf, size);
-	return 0;
-}
-
 static int map_at(int container, char *buf, uint64_t iova, size_t size)
 {
 	struct vfio_iommu_type1_dma_map map = {
@@ -308,6 +262,61 @@ static int unmap_at(int container, uint64_t iova, size_t size)
 	return -1;
 }
 
+/* The best map and unmap times of a row's rounds, in microseconds. */
+struct best {
+	double map_us, unmap_us;
+};
+
+#define BEST_INIT	{ 1e18, 1e18 }
+
+static void best_note(struct best *b, double map_us, double unmap_us)
+{
+	if (map_us < b->map_us)
+		b->map_us = map_us;
+	if (unmap_us < b->unmap_us)
+		b->unmap_us = unmap_us;
+}
+
+/* One MAP_DMA and one UNMAP_DMA of @size bytes at @buf, timed into @b. */
+static int time_map_unmap(int container, char *buf, uint64_t iova,
+			  size_t size, struct best *b)
+{
+	double t0 = now_us(), t1;
+
+	if (map_at(container, buf, iova, size))
+		return -1;
+	t1 = now_us();
+	if (unmap_at(container, iova, size))
+		return -1;
+	best_note(b, t1 - t0, now_us() - t1);
+	return 0;
+}
+
+static int bench_one(int container, enum backing b, size_t mib)
+{
+	size_t size = mib << 20;
+	struct best best = BEST_INIT;
+	unsigned long runs;
+	char *buf;
+	int r;
+
+	buf = backing_alloc(b, size);
+	if (!buf) {
+		printf("BENCH-SKIP %s %zu: no memory of that kind\n",
+		       backing_name[b], mib);
+		return 0;
+	}
+	runs = count_runs(buf, size);
+	for (r = 0; r < REPS; r++)
+		if (time_map_unmap(container, buf, IOVA, size, &best))
+			return -1;
+	printf("BENCH %s %zu %.0f %.0f %lu\n", backing_name[b], mib,
+	       best.map_us, best.unmap_us, runs);
+	fflush(stdout);
+	munmap(buf, size);
+	return 0;
+}
+
 /*
  * @n mappings of @each bytes of @buf, one MAP_DMA each, then one
  * UNMAP_DMA each or (@all) one for all; best of REPS totals.
@@ -315,7 +324,8 @@ static int unmap_at(int container, uint64_t iova, size_t size)
 static int bench_per_call(int container, const char *name, char *buf,
 			  size_t each, unsigned int n, bool all)
 {
-	double best_map = 1e18, best_unmap = 1e18, t0, t1, t2;
+	struct best best = BEST_INIT;
+	double t0, t1;
 	unsigned int i, r;
 
 	for (r = 0; r < REPS; r++) {
@@ -333,14 +343,10 @@ static int bench_per_call(int container, const char *name, char *buf,
 				if (unmap_at(container, IOVA + i * each, each))
 					return -1;
 		}
-		t2 = now_us();
-		if (t1 - t0 < best_map)
-			best_map = t1 - t0;
-		if (t2 - t1 < best_unmap)
-			best_unmap = t2 - t1;
+		best_note(&best, t1 - t0, now_us() - t1);
 	}
 	printf("BENCH %s-x%u%s 0 %.0f %.0f -\n", name, n, all ? "-all" : "",
-	       best_map, best_unmap);
+	       best.map_us, best.unmap_us);
 	fflush(stdout);
 	return 0;
 }
@@ -348,28 +354,24 @@ static int bench_per_call(int container, const char *name, char *buf,
 /* One page mapped and unmapped @n times: the time of all maps, unmaps. */
 static int bench_churn(int container, char *buf, unsigned int n)
 {
-	double best_map = 1e18, best_unmap = 1e18, map_us, unmap_us, t0;
+	struct best best = BEST_INIT, round;
 	unsigned int i, r;
 
 	for (r = 0; r < REPS; r++) {
-		map_us = 0;
-		unmap_us = 0;
+		/* The sum of the calls' times: of each call, "best" of one. */
+		struct best total = { 0, 0 };
+
 		for (i = 0; i < n; i++) {
-			t0 = now_us();
-			if (map_at(container, buf, IOVA, SZ_4K))
+			round = (struct best)BEST_INIT;
+			if (time_map_unmap(container, buf, IOVA, SZ_4K, &round))
 				return -1;
-			map_us += now_us() - t0;
-			t0 = now_us();
-			if (unmap_at(container, IOVA, SZ_4K))
-				return -1;
-			unmap_us += now_us() - t0;
+			total.map_us += round.map_us;
+			total.unmap_us += round.unmap_us;
 		}
-		if (map_us < best_map)
-			best_map = map_us;
-		if (unmap_us < best_unmap)
-			best_unmap = unmap_us;
+		best_note(&best, total.map_us, total.unmap_us);
 	}
-	printf("BENCH churn-4k-x%u 0 %.0f %.0f -\n", n, best_map, best_unmap);
+	printf("BENCH churn-4k-x%u 0 %.0f %.0f -\n", n, best.map_us,
+	       best.unmap_us);
 	fflush(stdout);
 	return 0;
 }
@@ -421,7 +423,7 @@ static int largest_bar(int device, struct vfio_region_info *info)
 static int bench_bar_one(int container, int device,
 			 const struct vfio_region_info *bar, bool touch)
 {
-	double best_map = 1e18, best_unmap = 1e18, t0, t1, t2;
+	struct best best = BEST_INIT;
 	uint64_t iova = IOVA << 2;
 	volatile char *v;
 	size_t off;
@@ -437,22 +439,13 @@ static int bench_bar_one(int container, int device,
 		}
 		for (v = p, off = 0; touch && off < bar->size; off += SZ_4K)
 			(void)v[off];
-		t0 = now_us();
-		if (map_at(container, p, iova, bar->size))
+		if (time_map_unmap(container, p, iova, bar->size, &best))
 			return -1;
-		t1 = now_us();
-		if (unmap_at(container, iova, bar->size))
-			return -1;
-		t2 = now_us();
 		munmap(p, bar->size);
-		if (t1 - t0 < best_map)
-			best_map = t1 - t0;
-		if (t2 - t1 < best_unmap)
-			best_unmap = t2 - t1;
 	}
 	printf("BENCH bar-%s %llu %.0f %.0f -\n",
 	       touch ? "prefaulted" : "untouched",
-	       (unsigned long long)bar->size >> 20, best_map, best_unmap);
+	       (unsigned long long)bar->size >> 20, best.map_us, best.unmap_us);
 	fflush(stdout);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #   make check-pci-qemu  QEMU in the VM passes the NVMe to an inner guest
 #   make check-dpdk      dpdk-testpmd forwarding between two NICs in the VM
 #   make check-noiommu   no-IOMMU mode in a VM without an IOMMU, with testpmd
+#   make check-nointremap type1 on an IOMMU without interrupt remapping
 #   make bench           type1 MAP/UNMAP timings, ours against Debian's
 #   make check-debug     the suite and clients on a debug kernel (KASAN,
 #                        lockdep, kmemleak, UBSAN, fault injection, ...)
@@ -72,7 +73,7 @@ KBUILD_ARGS += KCFLAGS="$(strip $(VFIO_CFLAGS))"
 .PHONY: all modules deps selftests check demo install sign deb dkms-install \
 	clean-modules checkpatch sparse \
 	clean check-s390 check-mdev-qemu check-pci-qemu check-dpdk \
-	check-noiommu bench \
+	check-noiommu check-nointremap bench \
 	check-debug
 
 all: modules
@@ -133,7 +134,7 @@ CHECK_S390 ?= 1
 # driving an mdev, QEMU passing the NVMe to a KVM guest, and DPDK.
 # CHECK_CLIENTS=0 leaves them out.
 CHECK_CLIENTS ?= 1
-CLIENTS := mdev_qemu pci_qemu dpdk noiommu
+CLIENTS := mdev_qemu pci_qemu dpdk noiommu nointremap
 # The suite's VM runs both vCPUs on one TCG thread: with a thread per
 # vCPU, about one kvm_test run in ten wedged the whole guest, a vCPU
 # looping in exc_int3, where the kernel sends a CPU that meets code
@@ -253,6 +254,10 @@ check-dpdk: modules
 # No-IOMMU mode in a VM without a vIOMMU: noiommu_test and testpmd.
 check-noiommu: modules selftests
 	@$(SELFTESTS)/noiommu/run.sh $(BUILD)/noiommu $(KVER) $(OUR_KOS)
+
+# An IOMMU without interrupt remapping: msi_isolation_test.
+check-nointremap: modules selftests
+	@$(SELFTESTS)/nointremap/run.sh $(BUILD)/nointremap $(KVER) $(OUR_KOS)
 
 # Not part of check: boots the VM on Debian's VFIO modules and on ours in
 # turns, BENCH_ROUNDS times each, and prints ours/Debian ratios of the best

@@ -49,11 +49,13 @@ printf 'VFIO-TEST-NVME-PATTERN-0123456789abcdef\n' |
 #
 # VM_ACCEL replaces the accelerator options: the suite runs with
 # tcg,thread=single (see the top-level Makefile).  VM_IOMMU=none boots
-# the machine without its IOMMU, as most cloud VMs are (no-IOMMU mode).
+# the machine without its IOMMU, as most cloud VMs are (no-IOMMU mode);
+# VM_IOMMU=intel-nointremap with one that does not remap interrupts.
 iommu=(-device intel-iommu,intremap=on,caching-mode=on) iommu_on=intel_iommu=on
-if [ "${VM_IOMMU:-intel}" = none ]; then
-	iommu=() iommu_on=
-fi
+case ${VM_IOMMU:-intel} in
+none) iommu=() iommu_on= ;;
+intel-nointremap) iommu=(-device intel-iommu,intremap=off,caching-mode=on) ;;
+esac
 qemu=(qemu-system-x86_64 -accel "${VM_ACCEL:-tcg}" -cpu max -smp 2 -m "$mem"
 	-M q35,kernel-irqchip=split -nodefaults -display none -no-reboot
 	-serial stdio

@@ -1143,6 +1143,59 @@ static pid_t budget_run(int c, unsigned long iova, bool leave, int ret[2],
 	return pid;
 }
 
+#define MEMLOCK_REFUSED	"would exceed RLIMIT_MEMLOCK (8388608 bytes)"
+
+/*
+ * In a child limited to BUDGET: a MAP_DMA past the limit fails with
+ * ENOMEM, which does not say whose limit, so one log line names the
+ * limit and the process (with its pid) and says how to raise it; a user
+ * repeating the call cannot flood the log.  Exit status: the first check
+ * that failed.
+ */
+static void memlock_refusal_child(int c)
+{
+	struct rlimit rl = { BUDGET, BUDGET };
+	char who[32], *mem;
+	int before, n;
+
+	mem = mmap(NULL, BUDGET + SZ_4K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (mem == MAP_FAILED || drop_ipc_lock() ||
+	    setrlimit(RLIMIT_MEMLOCK, &rl))
+		_exit(2);
+	snprintf(who, sizeof(who), "[%d]; raise the limit", getpid());
+	/* Lines printed before this test do not count against its burst. */
+	sleep(6);
+	before = vfio_klog_count(MEMLOCK_REFUSED, who);
+	if (map(c, mem, 0x10000000, BUDGET + SZ_4K, RW) != -ENOMEM)
+		_exit(3);
+	if (vfio_klog_count(MEMLOCK_REFUSED, who) != before + 1)
+		_exit(4);
+	for (n = 0; n < 100; n++)
+		map(c, mem, 0x10000000, BUDGET + SZ_4K, RW);
+	if (vfio_klog_count(MEMLOCK_REFUSED, who) > before + 11)
+		_exit(5);
+	_exit(0);
+}
+
+TEST_F(domain, memlock_refusal_says_why)
+{
+	long pins = vfio_pinned_pages();
+	int status;
+	pid_t pid;
+
+	if (self->container < 0)
+		SKIP(return, "no device");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		memlock_refusal_child(self->container);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status) TH_LOG("child exit %d", WEXITSTATUS(status));
+	EXPECT_EQ(pins, vfio_pinned_pages());
+	EXPECT_EQ(self->base_kb, vfio_vmlck_kb());
+}
+
 /*
  * A process that maps and dies without unmapping: its charge was its
  * own, the pages stay pinned while the IOMMU maps them, and the unmap

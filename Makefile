@@ -71,7 +71,7 @@ endif
 KBUILD_ARGS += KCFLAGS="$(strip $(VFIO_CFLAGS))"
 
 .PHONY: all modules deps selftests check demo install sign deb dkms-install \
-	clean-modules checkpatch sparse \
+	checkpatch sparse \
 	clean check-s390 check-mdev-qemu check-pci-qemu check-dpdk \
 	check-noiommu check-nointremap bench \
 	check-debug
@@ -280,9 +280,6 @@ deb:
 
 dkms-install: deb
 	apt-get install -y $$(ls -t $(BUILD)/deb/vfio-stack-dkms_*.deb | head -n 1)
-
-clean-modules:
-	$(MAKE) $(KBUILD_ARGS) clean
 
 # For hosts that load only signed modules (Secure Boot): see README.md.
 sign:

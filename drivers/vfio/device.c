@@ -12,6 +12,7 @@
  *    the rest, asking userspace to let go through ops->request.
  */
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
@@ -348,6 +349,12 @@ static int vfio_group_use_container(struct vfio_group *group)
 		return -EINVAL;
 	if (WARN_ON(!group->container_users))
 		return -EINVAL;
+	/*
+	 * A no-IOMMU group's fd may have been handed to a process with less
+	 * privilege: the device, which reaches all of memory, needs it too.
+	 */
+	if (group->type == VFIO_NO_IOMMU && !capable(CAP_SYS_RAWIO))
+		return -EPERM;
 
 	get_file(group->opened_file);
 	group->container_users++;

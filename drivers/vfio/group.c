@@ -421,9 +421,10 @@ static int vfio_group_ioctl_get_device_fd(struct vfio_group *group,
 	/* The file now owns the registration reference. */
 	fd_install(fd, file);
 	if (group->type == VFIO_NO_IOMMU)
-		dev_warn_ratelimited(device->dev,
-				     "vfio: device without IOMMU isolation opened by %s[%d]\n",
-				     current->comm, task_pid_nr(current));
+		/* Only CAP_SYS_RAWIO gets here: every open is told. */
+		dev_warn(device->dev,
+			 "vfio: device without IOMMU isolation opened by %s[%d]\n",
+			 current->comm, task_pid_nr(current));
 	return fd;
 
 err_put_registration:

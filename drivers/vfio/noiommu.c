@@ -8,8 +8,9 @@
  * addresses, DPDK's --iova-mode=pa).  Nothing protects the host from such
  * a device, so the mode is opt-in (enable_unsafe_noiommu_mode), a device
  * gets into it only when it has no IOMMU group at all, every step needs
- * CAP_SYS_RAWIO, and the kernel is tainted the first time a group of
- * that kind exists.
+ * CAP_SYS_RAWIO (opening the group, attaching it to a container, the
+ * backend, opening a device: a group fd may be passed to a process with
+ * less privilege), and the kernel is tainted when such a group exists.
  *
  * A no-IOMMU device gets a private IOMMU group and a /dev/vfio/noiommu-N
  * node (group.c); containers never mix such groups with isolated ones

@@ -5,7 +5,8 @@
  * enable_unsafe_noiommu_mode off, vfio-pci must refuse it and say how to
  * get it; with it on, the function gets /dev/vfio/noiommu-N, the kernel
  * is tainted, containers offer VFIO_NOIOMMU_IOMMU and no DMA mapping,
- * every step needs CAP_SYS_RAWIO, and no-IOMMU groups never share a
+ * every step needs CAP_SYS_RAWIO (the device's open too, from a group fd
+ * a privileged process set up), and no-IOMMU groups never share a
  * container with any other kind.
  */
 #include <sys/syscall.h>
@@ -210,6 +211,41 @@ TEST_F(noiommu, needs_cap_sys_rawio)
 	EXPECT_EQ(0, status) TH_LOG("child exit %d", WEXITSTATUS(status));
 	/* The child's attempt left the container as it was. */
 	EXPECT_EQ(0, vfio_ioctl(c, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU));
+	close(g);
+	close(c);
+}
+
+/*
+ * A group fd set up by a privileged process and passed on (here: kept
+ * across dropping the capability) does not give the device to a process
+ * without CAP_SYS_RAWIO.
+ */
+TEST_F(noiommu, device_needs_cap_sys_rawio_too)
+{
+	int c, g, d, status;
+	pid_t pid;
+
+	c = vfio_open_container();
+	ASSERT_LE(0, c);
+	g = open(self->node, O_RDWR);
+	ASSERT_LE(0, g);
+	ASSERT_EQ(0, vfio_group_set_container(g, c));
+	ASSERT_EQ(0, vfio_ioctl(c, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (drop_rawio())
+			_exit(2);
+		d = vfio_ioctl(g, VFIO_GROUP_GET_DEVICE_FD, NIC);
+		_exit(d == -EPERM ? 0 : 3);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status) TH_LOG("child exit %d", WEXITSTATUS(status));
+	/* With it, the same group gives the device. */
+	d = vfio_ioctl(g, VFIO_GROUP_GET_DEVICE_FD, NIC);
+	EXPECT_LE(0, d);
+	if (d >= 0)
+		close(d);
 	close(g);
 	close(c);
 }

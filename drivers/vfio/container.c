@@ -434,8 +434,9 @@ int vfio_container_attach_group(struct vfio_container *container,
 
 	lockdep_assert_held(&group->lock);
 
-	if (noiommu && !capable(CAP_SYS_RAWIO))
-		return -EPERM;
+	ret = vfio_group_unisolated_refusal(group);
+	if (ret)
+		return ret;
 
 	down_write(&container->lock);
 	/* Isolated and unisolated groups must never share an IOMMU context. */

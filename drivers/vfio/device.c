@@ -12,7 +12,6 @@
  *    the rest, asking userspace to let go through ops->request.
  */
 #include <linux/anon_inodes.h>
-#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
@@ -345,17 +344,12 @@ static int vfio_group_use_container(struct vfio_group *group)
 {
 	lockdep_assert_held(&group->lock);
 
-	if (!group->container || !vfio_container_has_backend(group->container))
+	/* No device before VFIO_SET_IOMMU; an attached group counts one user. */
+	if (!group->container || !vfio_container_has_backend(group->container) ||
+	    WARN_ON(!group->container_users))
 		return -EINVAL;
-	if (WARN_ON(!group->container_users))
-		return -EINVAL;
-	/*
-	 * A no-IOMMU group's fd may have been handed to a process with less
-	 * privilege: the device, which reaches all of memory, needs it too.
-	 */
-	if (group->type == VFIO_NO_IOMMU && !capable(CAP_SYS_RAWIO))
+	if (vfio_group_unisolated_refusal(group))
 		return -EPERM;
-
 	get_file(group->opened_file);
 	group->container_users++;
 	return 0;

@@ -9,6 +9,7 @@
  * a container.
  */
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
@@ -264,15 +265,35 @@ struct vfio_group *vfio_group_from_file(struct file *file)
 	return file->private_data;
 }
 
+/**
+ * vfio_group_unisolated_refusal - may the caller use a group nothing isolates?
+ * @group: any group
+ *
+ * A no-IOMMU group's devices reach all of memory: every use of one (open,
+ * attach, device open) needs CAP_SYS_RAWIO, also through a group fd a more
+ * privileged process passed on.
+ *
+ * Return: 0, or -EPERM.
+ */
+int vfio_group_unisolated_refusal(const struct vfio_group *group)
+{
+	if (group->type != VFIO_NO_IOMMU || capable(CAP_SYS_RAWIO))
+		return 0;
+	return -EPERM;
+}
+
 /* Why @group cannot be opened now, or 0; the caller holds its lock. */
 static int vfio_group_open_refusal(struct vfio_group *group)
 {
+	int ret;
+
 	lockdep_assert_held(&group->lock);
 
 	if (!group->iommu_group)
 		return -ENODEV;		/* being unregistered */
-	if (group->type == VFIO_NO_IOMMU && !capable(CAP_SYS_RAWIO))
-		return -EPERM;
+	ret = vfio_group_unisolated_refusal(group);
+	if (ret)
+		return ret;
 	/* One owner at a time: the group is the unit of isolation. */
 	return group->opened_file ? -EBUSY : 0;
 }
@@ -392,43 +413,60 @@ static int vfio_group_ioctl_unset_container(struct vfio_group *group)
 	return ret;
 }
 
-static int vfio_group_ioctl_get_device_fd(struct vfio_group *group,
-					  char __user *arg)
+/* The device of @group the user's string @arg names, registration held. */
+static struct vfio_device *vfio_group_named_device(struct vfio_group *group,
+						   char __user *arg)
 {
 	struct vfio_device *device;
-	struct file *file;
 	char *name;
-	int fd;
 
 	name = strndup_user(arg, PAGE_SIZE);
 	if (IS_ERR(name))
-		return PTR_ERR(name);
+		return ERR_CAST(name);
 	device = vfio_device_find_in_group(group, name);
 	kfree(name);
-	if (IS_ERR(device))
-		return PTR_ERR(device);
+	return device;
+}
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
+/*
+ * A descriptor for a new file of @device.  The descriptor is reserved
+ * first: running out of them must not cost the device an open and a
+ * close (a reset, for vfio-pci).  The file takes over the registration.
+ */
+static int vfio_device_new_fd(struct vfio_device *device)
+{
+	int fd = get_unused_fd_flags(O_CLOEXEC);
+	struct file *file;
+
 	if (fd < 0)
-		goto err_put_registration;
-
+		return fd;
 	file = vfio_device_open_file(device);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
-		fd = PTR_ERR(file);
-		goto err_put_registration;
+		return PTR_ERR(file);
 	}
-	/* The file now owns the registration reference. */
 	fd_install(fd, file);
+	return fd;
+}
+
+static int vfio_group_ioctl_get_device_fd(struct vfio_group *group,
+					  char __user *arg)
+{
+	struct vfio_device *device = vfio_group_named_device(group, arg);
+	int fd;
+
+	if (IS_ERR(device))
+		return PTR_ERR(device);
+	fd = vfio_device_new_fd(device);
+	if (fd < 0) {
+		vfio_device_put_registration(device);
+		return fd;
+	}
+	/* Only CAP_SYS_RAWIO gets here: every such open is told. */
 	if (group->type == VFIO_NO_IOMMU)
-		/* Only CAP_SYS_RAWIO gets here: every open is told. */
 		dev_warn(device->dev,
 			 "vfio: device without IOMMU isolation opened by %s[%d]\n",
 			 current->comm, task_pid_nr(current));
-	return fd;
-
-err_put_registration:
-	vfio_device_put_registration(device);
 	return fd;
 }
 

@@ -102,6 +102,7 @@ struct vfio_group *vfio_group_get_for_device(struct vfio_device *device,
 					     enum vfio_group_type type);
 void vfio_group_put_for_device(struct vfio_device *device);
 struct vfio_group *vfio_group_from_file(struct file *file);
+int vfio_group_unisolated_refusal(const struct vfio_group *group);
 
 /* noiommu.c */
 #if IS_ENABLED(CONFIG_VFIO_NOIOMMU)

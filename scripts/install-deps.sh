@@ -14,6 +14,7 @@ pkgs=(
 	xz-utils zstd gzip gcc make bc sparse python3
 	linux-libc-dev		# 6.1's uapi headers, for the ABI comparison
 	dpdk-dev		# dpdk-testpmd, a real client of vfio-pci
+	openssl			# sign-check.sh: a throwaway key, CMS verify
 )
 # "install-deps.sh debug": what building the debug kernel needs, too.
 if [ "${1:-}" = debug ]; then

@@ -166,6 +166,25 @@ void vfio_pci_intx_virt_disable(struct vfio_pci_core_device *vdev,
 }
 
 /**
+ * vfio_pci_intx_mask_device - set the function's INTx disable bit
+ * @vdev: the device
+ *
+ * For callers that mask a function at the device while no INTx is
+ * published (before enabling it, or a function offered without INTx).
+ * Taking irqlock orders the write with vfio_pci_intx_cmd_rmw(): a
+ * command register write of userspace that read the bit clear would
+ * otherwise write it back clear and leave the function unmasked.
+ */
+void vfio_pci_intx_mask_device(struct vfio_pci_core_device *vdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	pci_intx(vdev->pdev, 0);
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
+}
+
+/**
  * vfio_pci_intx_cmd_rmw - change command register bits beside INTx disable
  * @vdev: the device
  * @pos: start of a naturally aligned span holding PCI_COMMAND + 1
@@ -331,7 +350,7 @@ static int intx_enable(struct vfio_pci_core_device *vdev, int fd)
 	}
 
 	if (vdev->pci_2_3) {
-		pci_intx(pdev, 0);
+		vfio_pci_intx_mask_device(vdev);
 		irqflags = IRQF_SHARED;
 	} else {
 		irqflags = IRQF_NO_AUTOEN;
@@ -398,12 +417,18 @@ void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev)
 
 	/*
 	 * Masked, the line cannot fire into a handler that no longer finds
-	 * INTx; the INTx disable bit stays set for whoever comes next.
-	 * free_irq() leaves an exclusive line shut down however deep it was
-	 * disabled, and the next request_irq() starts it afresh.
+	 * INTx; the INTx disable bit stays set for whoever comes next.  It
+	 * is written even if the masked flag says it is set already: a
+	 * reset restores the command register as saved before it, and a
+	 * function left unmasked here could storm a shared line that no
+	 * handler of ours serves any more.  free_irq() leaves an exclusive
+	 * line shut down however deep it was disabled, and the next
+	 * request_irq() starts it afresh.
 	 */
 	spin_lock_irq(&vdev->irqlock);
 	intx_mask_locked(vdev);
+	if (vdev->pci_2_3)
+		pci_intx(pdev, 0);
 	vdev->ctx = NULL;
 	vdev->num_ctx = 0;
 	vdev->irq_type = VFIO_PCI_NUM_IRQS;

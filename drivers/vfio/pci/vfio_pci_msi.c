@@ -199,7 +199,7 @@ static void msi_vectors_put(struct vfio_pci_core_device *vdev)
 	pci_free_irq_vectors(vdev->pdev);
 	vfio_pci_memory_unlock_and_restore(vdev, cmd);
 	if (vdev->nointx)
-		pci_intx(vdev->pdev, 0);
+		vfio_pci_intx_mask_device(vdev);
 }
 
 /*

@@ -115,6 +115,7 @@ int vfio_pci_set_irqs_ioctl(struct vfio_pci_core_device *vdev,
 void vfio_pci_irqs_teardown(struct vfio_pci_core_device *vdev);
 bool vfio_pci_intx_mask(struct vfio_pci_core_device *vdev);
 void vfio_pci_intx_unmask(struct vfio_pci_core_device *vdev);
+void vfio_pci_intx_mask_device(struct vfio_pci_core_device *vdev);
 void vfio_pci_intx_virt_disable(struct vfio_pci_core_device *vdev,
 				bool disable);
 int vfio_pci_intx_cmd_rmw(struct vfio_pci_core_device *vdev, int pos,

@@ -293,6 +293,64 @@ TEST_F(intx, enable_while_disabled)
 	EXPECT_EVENT(efd);
 }
 
+struct command_writer {
+	int dev;
+	volatile bool stop;
+};
+
+/* Write the command register, the virtual INTx disable bit set. */
+static void *command_disabled_thread(void *arg)
+{
+	struct command_writer *w = arg;
+
+	while (!w->stop)
+		virt_disintx(w->dev, true, 2);
+	return NULL;
+}
+
+/*
+ * Enabling INTx masks the function before its handler is installed.
+ * Meanwhile userspace may write the command register, whose other bits
+ * reach the device as a read-modify-write that carries the INTx disable
+ * bit as the host has it.  Were the enable's mask to land between such a
+ * read and its write, it would be undone: the function left unmasked
+ * while the host counts it masked (the virtual disable bit is set), and a
+ * function asserting INTx would storm the line with interrupts no
+ * handler claims.  A function starts unmasked at each open, so every
+ * round opens it again.
+ */
+TEST_F(intx, enable_vs_command_writes)
+{
+	struct command_writer w;
+	int i, rounds = 60, undone = 0;
+	pthread_t t;
+
+	NEED_INTX();
+	for (i = 0; i < rounds; i++) {
+		close(self->h.device);
+		self->h.device = vfio_ioctl(self->h.group,
+					    VFIO_GROUP_GET_DEVICE_FD,
+					    self->h.bdf);
+		ASSERT_LE(0, self->h.device);
+		ASSERT_FALSE(host_masked(self->h.bdf)) {
+			TH_LOG("round %d: not unmasked at open", i);
+		}
+		ASSERT_EQ(0, virt_disintx(self->h.device, true, 2));
+		w.stop = false;
+		w.dev = self->h.device;
+		ASSERT_EQ(0, pthread_create(&t, NULL, command_disabled_thread,
+					    &w));
+		usleep(rand() % 2000);
+		ASSERT_EQ(0, intx_trigger(self->h.device, self->efd));
+		w.stop = true;
+		pthread_join(t, NULL);
+		undone += !host_masked(self->h.bdf);
+		ASSERT_EQ(0, intx_off(self->h.device));
+	}
+	TH_LOG("%d rounds, the enable's mask undone in %d", rounds, undone);
+	EXPECT_EQ(0, undone);
+}
+
 /*
  * Replacing the trigger of an enabled INTx changes only the trigger: the
  * mask state and the unmask eventfd (KVM's resampler) stay, the old

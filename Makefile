@@ -13,6 +13,7 @@
 #   make check-dpdk      dpdk-testpmd forwarding between two NICs in the VM
 #   make check-noiommu   no-IOMMU mode in a VM without an IOMMU, with testpmd
 #   make check-nointremap type1 on an IOMMU without interrupt remapping
+#   make check-races     the vfio-pci race tests on parallel vCPUs
 #   make bench           type1 MAP/UNMAP timings, ours against Debian's
 #   make check-debug     the suite and clients on a debug kernel (KASAN,
 #                        lockdep, kmemleak, UBSAN, fault injection, ...)
@@ -73,7 +74,7 @@ KBUILD_ARGS += KCFLAGS="$(strip $(VFIO_CFLAGS))"
 .PHONY: all modules deps selftests check demo install sign deb dkms-install \
 	checkpatch sparse \
 	clean check-s390 check-mdev-qemu check-pci-qemu check-dpdk \
-	check-noiommu check-nointremap bench \
+	check-noiommu check-nointremap check-races bench \
 	check-debug
 
 all: modules
@@ -134,7 +135,7 @@ CHECK_S390 ?= 1
 # driving an mdev, QEMU passing the NVMe to a KVM guest, and DPDK.
 # CHECK_CLIENTS=0 leaves them out.
 CHECK_CLIENTS ?= 1
-CLIENTS := mdev_qemu pci_qemu dpdk noiommu nointremap
+CLIENTS := mdev_qemu pci_qemu dpdk noiommu nointremap races
 # The suite's VM runs both vCPUs on one TCG thread: with a thread per
 # vCPU, about one kvm_test run in ten wedged the whole guest, a vCPU
 # looping in exc_int3, where the kernel sends a CPU that meets code
@@ -223,11 +224,8 @@ FAIL_NTH_SECONDS ?= 240
 # lockdep turns itself off after its first report: with virtio_net loaded
 # it would check nothing of ours.  No test needs the host's virtio_net
 # driver (they take the virtio-net function from virtio_pci).
-# VFIO_INTX_STRESS=1 lets pci_intx_test run its free-running race (see
-# there why make check leaves it out).
 DEBUG_VM_APPEND = VFIO_FUZZ_SECONDS=$(DEBUG_FUZZ_SECONDS) \
-	FAIL_NTH_SECONDS=$(FAIL_NTH_SECONDS) VFIO_SKIP_MODULES=virtio_net \
-	VFIO_INTX_STRESS=1
+	FAIL_NTH_SECONDS=$(FAIL_NTH_SECONDS) VFIO_SKIP_MODULES=virtio_net
 check-debug: deps
 	@dir=$$($(TOP)/scripts/debug-kernel.sh $(TOP)) && \
 	 VFIO_FUZZ_SECONDS=$(DEBUG_FUZZ_SECONDS) FAIL_NTH_SECONDS=$(FAIL_NTH_SECONDS) \
@@ -258,6 +256,10 @@ check-noiommu: modules selftests
 # An IOMMU without interrupt remapping: msi_isolation_test.
 check-nointremap: modules selftests
 	@$(SELFTESTS)/nointremap/run.sh $(BUILD)/nointremap $(KVER) $(OUR_KOS)
+
+# The race tests again, each vCPU on a host thread of its own.
+check-races: modules selftests
+	@$(SELFTESTS)/races/run.sh $(BUILD)/races $(KVER) $(OUR_KOS)
 
 # Not part of check: boots the VM on Debian's VFIO modules and on ours in
 # turns, BENCH_ROUNDS times each, and prints ours/Debian ratios of the best

@@ -111,7 +111,7 @@ struct perm_bits;
  * @irq_type: active interrupt index, VFIO_PCI_NUM_IRQS when none
  * @num_regions: driver-defined regions in @region
  * @region: driver-defined regions, numbered after the fixed ones
- * @msi_qmax: log2 of the MSI vectors the function supports
+ * @msi_qmax: unused by this implementation, kept for source compatibility
  * @msix_bar: BAR holding the MSI-X table, 0xff without MSI-X
  * @msix_size: size of the MSI-X table in bytes
  * @msix_offset: offset of the MSI-X table in @msix_bar

@@ -220,7 +220,6 @@ static void caps_msi_policy(struct vfio_pci_core_device *vdev, int pos,
 
 	flags &= ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
 	vfio_pci_vcfg_put(vdev, pos + PCI_MSI_FLAGS, 2, flags);
-	vdev->msi_qmax = (flags & PCI_MSI_FLAGS_QMASK) >> 1;
 }
 
 static void caps_exp_policy(struct vfio_pci_core_device *vdev, int pos,

@@ -73,7 +73,14 @@ static void ioeventfd_write_if_decoding(struct vfio_pci_ioeventfd *ev)
 		ioeventfd_write(ev);
 }
 
-/* On the eventfd's wakeup, in atomic context. */
+/*
+ * On the eventfd's wakeup, in atomic context.  Whether the BAR decodes is
+ * read from the device's command register: the PCI core's config
+ * accessors run under its raw pci_lock and never sleep, nor do they wait
+ * for a config space block (only the user accessors do).  The register
+ * is read, not the shadow, because a PF's memory enable bit is not
+ * shadowed.
+ */
 static int ioeventfd_fast(void *opaque, void *unused)
 {
 	struct vfio_pci_ioeventfd *ev = opaque;

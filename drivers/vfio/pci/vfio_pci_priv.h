@@ -50,7 +50,6 @@ struct vfio_pci_vf_token {
 enum vfio_pci_cfg_owner {
 	VFIO_CFG_RAW,		/* outside any capability: read-only passthrough */
 	VFIO_CFG_HEADER,	/* the standard header */
-	VFIO_CFG_HIDDEN,	/* a capability removed from the chain */
 	VFIO_CFG_CAP,		/* a capability needing no write hook */
 	VFIO_CFG_PM,
 	VFIO_CFG_MSI,

@@ -85,8 +85,9 @@ int vfio_pci_trigger_from_data(struct eventfd_ctx **trigger, u32 flags,
 static int notify_set(struct eventfd_ctx **trigger, unsigned int action,
 		      u32 count, u32 flags, void *data)
 {
+	/* A notification has no mask: no such operation, as in 6.1. */
 	if (action != VFIO_IRQ_SET_ACTION_TRIGGER)
-		return -EINVAL;
+		return -ENOTTY;
 
 	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
 		if (!count)

@@ -573,6 +573,32 @@ static void caps_power_state_written(struct vfio_pci_core_device *vdev,
 			  (val & ~PCI_PM_CTRL_STATE_MASK) | now);
 }
 
+/**
+ * vfio_pci_cfg_after_read - complete a config read the shadow cannot answer
+ * @vdev: the device
+ * @owner: the owner of the chunk's bytes
+ * @pos: the chunk's offset
+ * @len: its length
+ * @val: the value read, in CPU order; updated
+ *
+ * PowerState reads the state the function is in (6.1 reads it from the
+ * function), whoever moved it there.
+ */
+void vfio_pci_cfg_after_read(struct vfio_pci_core_device *vdev, u8 owner,
+			     int pos, int len, u32 *val)
+{
+	int reg, shift;
+
+	if (owner != VFIO_CFG_PM)
+		return;
+	reg = vdev->pdev->pm_cap + PCI_PM_CTRL;
+	if (reg < pos || reg >= pos + len)
+		return;
+	shift = 8 * (reg - pos);
+	*val &= ~((u32)PCI_PM_CTRL_STATE_MASK << shift);
+	*val |= (u32)vfio_pci_pm_user_state(vdev) << shift;
+}
+
 /* A virtual FLR bit was set: do the reset and let the bit read as 0. */
 static void caps_flr_requested(struct vfio_pci_core_device *vdev, int reg,
 			       int len, u32 bit)

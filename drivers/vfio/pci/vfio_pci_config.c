@@ -175,6 +175,7 @@ static int cfg_read_chunk(struct vfio_pci_core_device *vdev, int pos,
 			return ret;
 	}
 	*val = (phys & ~virt) | (vfio_pci_vcfg_get(vdev, pos, len) & virt);
+	vfio_pci_cfg_after_read(vdev, vdev->pci_config_map[pos], pos, len, val);
 	return 0;
 }
 

@@ -301,11 +301,26 @@ u16 vfio_pci_pm_user_write(struct vfio_pci_core_device *vdev, u16 field)
 	else
 		down_write(&vdev->memory_lock);
 	vfio_pci_set_power_state(vdev, state);
-	now = pm_depth(vdev->pdev->current_state);
+	now = vfio_pci_pm_user_state(vdev);
 	up_write(&vdev->memory_lock);
+	return now;
+}
 
+/**
+ * vfio_pci_pm_user_state - the PowerState field of the function's state
+ * @vdev: the device
+ *
+ * The host moves the function too, to D0 for a reset or for enabling
+ * VFs, so the field is read from the state the PCI core recorded rather
+ * than from what the user wrote last.
+ *
+ * Return: 0 for D0 to 3 for D3hot (and deeper).
+ */
+u16 vfio_pci_pm_user_state(struct vfio_pci_core_device *vdev)
+{
 	/* The field's encoding is the depth, up to D3hot's 3. */
-	return min(now, pm_depth(PCI_D3hot));
+	return clamp(pm_depth(READ_ONCE(vdev->pdev->current_state)),
+		     pm_depth(PCI_D0), pm_depth(PCI_D3hot));
 }
 
 /* Whether D3hot -> D0 resets the function: No_Soft_Reset clear. */

@@ -85,6 +85,8 @@ bool vfio_pci_cfg_write_needs_memory_lock(int pos, int len);
 bool vfio_pci_cfg_hw_shares_intx_disable(int pos, int len);
 void vfio_pci_cfg_after_write(struct vfio_pci_core_device *vdev, u8 owner,
 			      int pos, int len, u32 old);
+void vfio_pci_cfg_after_read(struct vfio_pci_core_device *vdev, u8 owner,
+			     int pos, int len, u32 *val);
 
 /* Bytes moved per device access by read(2) and write(2) */
 #define VFIO_PCI_IO_BOUNCE		64
@@ -143,6 +145,7 @@ int vfio_pci_function_flr(struct vfio_pci_core_device *vdev);
 int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
 			     pci_power_t state);
 u16 vfio_pci_pm_user_write(struct vfio_pci_core_device *vdev, u16 field);
+u16 vfio_pci_pm_user_state(struct vfio_pci_core_device *vdev);
 void vfio_pci_pm_register(struct vfio_pci_core_device *vdev);
 void vfio_pci_pm_unregister(struct vfio_pci_core_device *vdev);
 int vfio_pci_pm_get(struct vfio_pci_core_device *vdev);

@@ -222,8 +222,10 @@ int vfio_pci_feature_vf_token(struct vfio_pci_core_device *vdev, u32 flags,
 
 /*
  * This and vfio_pci_vfs_remove() run with the PF's device lock held
- * (sysfs' sriov_numvfs, or the PF's removal), which keeps them and
- * sriov_active in step.
+ * (sysfs' sriov_numvfs, or the PF's removal), which keeps them in step.
+ * sriov_active changes under memory_lock too, which the user's power
+ * state writes hold: a PF is either in D0 with VFs or without VFs in
+ * whatever state its user chose, never in D3hot with VFs.
  */
 static int sriov_vfs_create(struct vfio_pci_core_device *vdev, int nr)
 {
@@ -241,10 +243,15 @@ static int sriov_vfs_create(struct vfio_pci_core_device *vdev, int nr)
 	list_add_tail(&vdev->sriov_pfs_item, &sriov_pfs);
 	mutex_unlock(&sriov_pfs_lock);
 
-	ret = pci_enable_sriov(vdev->pdev, nr);
+	/* VFs are reached through the PF: it must be awake to have them. */
+	down_write(&vdev->memory_lock);
+	ret = vfio_pci_set_power_state(vdev, PCI_D0);
+	if (!ret)
+		ret = pci_enable_sriov(vdev->pdev, nr);
+	vdev->sriov_active = !ret;
+	up_write(&vdev->memory_lock);
 	if (ret)
 		goto err_unlist;
-	vdev->sriov_active = true;
 	return nr;
 
 err_unlist:
@@ -267,7 +274,9 @@ void vfio_pci_vfs_remove(struct vfio_pci_core_device *vdev)
 	if (!vdev->sriov_active)
 		return;
 	pci_disable_sriov(vdev->pdev);
+	down_write(&vdev->memory_lock);
 	vdev->sriov_active = false;
+	up_write(&vdev->memory_lock);
 	mutex_lock(&sriov_pfs_lock);
 	list_del_init(&vdev->sriov_pfs_item);
 	mutex_unlock(&sriov_pfs_lock);

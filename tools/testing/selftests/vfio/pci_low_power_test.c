@@ -251,35 +251,6 @@ TEST_F(lp, close_in_low_power)
 	close(efd);
 }
 
-/* Offset of the PM capability in the user's view of config space. */
-static int pm_cap_of(int device)
-{
-	int pos = pci_cfg_read8(device, PCI_CAPABILITY_LIST), guard;
-
-	for (guard = 0; pos >= 0x40 && guard < 48; guard++) {
-		if (pci_cfg_read8(device, pos) == PCI_CAP_ID_PM)
-			return pos;
-		pos = pci_cfg_read8(device, pos + PCI_CAP_LIST_NEXT);
-	}
-	return -1;
-}
-
-/* Write PowerState (0 = D0 ... 3 = D3hot) as a guest does; 0 or -EIO. */
-static int write_power_state(int device, int pm, unsigned int field)
-{
-	uint16_t ctrl = le16toh(pci_cfg_read16(device, pm + PCI_PM_CTRL));
-
-	ctrl = htole16((ctrl & ~PCI_PM_CTRL_STATE_MASK) | field);
-	return pci_cfg_write(device, pm + PCI_PM_CTRL, &ctrl, 2) == 2 ?
-	       0 : -EIO;
-}
-
-static unsigned int read_power_state(int device, int pm)
-{
-	return le16toh(pci_cfg_read16(device, pm + PCI_PM_CTRL)) &
-	       PCI_PM_CTRL_STATE_MASK;
-}
-
 /*
  * A guest's write of PowerState reaches the function, as in Linux 6.1:
  * D3hot puts it there (its BARs stop decoding: the mapping faults), D0
@@ -287,7 +258,7 @@ static unsigned int read_power_state(int device, int pm)
  */
 TEST_F(lp, guest_power_state_reaches_the_function)
 {
-	int d = self->h.device, pm = pm_cap_of(d);
+	int d = self->h.device, pm = pci_pm_cap(d);
 	uint32_t bar0, bar0_after;
 	char state[64];
 
@@ -296,16 +267,16 @@ TEST_F(lp, guest_power_state_reaches_the_function)
 	ASSERT_EQ(0, pci_host_cfg_rw(PCI_NVME, PCI_BASE_ADDRESS_0, &bar0, 4,
 				     false));
 
-	ASSERT_EQ(0, write_power_state(d, pm, 3));
+	ASSERT_EQ(0, pci_write_power_state(d, pm, 3));
 	pci_power_state(PCI_NVME, state, sizeof(state));
 	EXPECT_STREQ("D3hot", state);
-	EXPECT_EQ(3, read_power_state(d, pm));
+	EXPECT_EQ(3, pci_read_power_state(d, pm));
 	EXPECT_TRUE(read_faults(self->bar));
 
-	ASSERT_EQ(0, write_power_state(d, pm, 0));
+	ASSERT_EQ(0, pci_write_power_state(d, pm, 0));
 	pci_power_state(PCI_NVME, state, sizeof(state));
 	EXPECT_STREQ("D0", state);
-	EXPECT_EQ(0, read_power_state(d, pm));
+	EXPECT_EQ(0, pci_read_power_state(d, pm));
 	ASSERT_EQ(0, pci_host_cfg_rw(PCI_NVME, PCI_BASE_ADDRESS_0,
 				     &bar0_after, 4, false));
 	EXPECT_EQ(bar0, bar0_after);
@@ -316,13 +287,13 @@ TEST_F(lp, guest_power_state_reaches_the_function)
 /* A user that leaves in D3hot hands the function back whole. */
 TEST_F(lp, close_in_guest_d3hot)
 {
-	int pm = pm_cap_of(self->h.device);
+	int pm = pci_pm_cap(self->h.device);
 	unsigned int cap_lo = 0;
 	char state[64];
 
 	PCI_NEED_DEVICE();
 	ASSERT_LE(0, pm);
-	ASSERT_EQ(0, write_power_state(self->h.device, pm, 3));
+	ASSERT_EQ(0, pci_write_power_state(self->h.device, pm, 3));
 	munmap((void *)self->bar, self->bar_size);
 	self->bar = MAP_FAILED;
 	pci_handle_close(&self->h);
@@ -330,7 +301,7 @@ TEST_F(lp, close_in_guest_d3hot)
 	ASSERT_EQ(0, pci_handle_open(&self->h));
 	pci_power_state(PCI_NVME, state, sizeof(state));
 	EXPECT_STREQ("D0", state);
-	EXPECT_EQ(0, read_power_state(self->h.device, pm));
+	EXPECT_EQ(0, pci_read_power_state(self->h.device, pm));
 	ASSERT_EQ(4, pread(self->h.device, &cap_lo, 4, REGION_OFF(0)));
 	EXPECT_EQ(self->cap_lo, cap_lo);
 }

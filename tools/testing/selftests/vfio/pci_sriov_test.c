@@ -469,6 +469,47 @@ TEST(unbind_pf_takes_its_vfs)
 }
 
 /*
+ * VFs are reached through their PF, which must be awake to have them:
+ * enabling VFs brings a PF its user put in D3hot back to D0 (as 6.1
+ * does), and while they exist the user cannot put it to sleep.
+ */
+TEST(vfs_wake_the_pf)
+{
+	struct pci_handle pf;
+	char vf[32], state[64];
+	int vf_group = -1, pm, ret;
+
+	if (access(SYSFS_PF "/sriov_totalvfs", F_OK))
+		SKIP(return, "no SR-IOV PF at " PF);
+	ret = pci_handle_setup(&pf, PF);
+	if (ret == PCI_ABSENT)
+		SKIP(return, "no vfio-pci");
+	ASSERT_EQ(0, ret);
+	pm = pci_pm_cap(pf.device);
+	ASSERT_LE(0, pm) TH_LOG("QEMU's NVMe has a PM capability");
+
+	ASSERT_EQ(0, pci_write_power_state(pf.device, pm, 3));
+	pci_power_state(PF, state, sizeof(state));
+	ASSERT_STREQ("D3hot", state);
+
+	ASSERT_EQ(0, pf_make_vf(&pf, token, vf, sizeof(vf), &vf_group));
+	pci_power_state(PF, state, sizeof(state));
+	EXPECT_STREQ("D0", state);
+	EXPECT_EQ(0, pci_read_power_state(pf.device, pm));
+
+	/* With VFs, a D3hot write is not taken. */
+	ASSERT_EQ(0, pci_write_power_state(pf.device, pm, 3));
+	pci_power_state(PF, state, sizeof(state));
+	EXPECT_STREQ("D0", state);
+	EXPECT_EQ(0, pci_read_power_state(pf.device, pm));
+
+	close(vf_group);
+	vfio_write_file(SYSFS_PF "/sriov_numvfs", "0");
+	pci_handle_close(&pf);
+	pf_restore(pf.old_driver);
+}
+
+/*
  * A PF whose VFs someone else created cannot be bound: vfio-pci could
  * neither know those VFs' users nor hand them its token.  The host's
  * nvme driver creates the VF here; autoprobe is off so the VF stays

@@ -392,6 +392,35 @@ static inline unsigned char pci_cfg_read8(int fd, off_t off)
 	return val;
 }
 
+/* Offset of the PM capability in the user's view of config space, or -1. */
+static inline int pci_pm_cap(int fd)
+{
+	int pos = pci_cfg_read8(fd, PCI_CAPABILITY_LIST), guard;
+
+	for (guard = 0; pos >= 0x40 && guard < 48; guard++) {
+		if (pci_cfg_read8(fd, pos) == PCI_CAP_ID_PM)
+			return pos;
+		pos = pci_cfg_read8(fd, pos + PCI_CAP_LIST_NEXT);
+	}
+	return -1;
+}
+
+/* Write PowerState (0 = D0 ... 3 = D3hot) as a guest does; 0 or -EIO. */
+static inline int pci_write_power_state(int fd, int pm, unsigned int field)
+{
+	uint16_t ctrl = le16toh(pci_cfg_read16(fd, pm + PCI_PM_CTRL));
+
+	ctrl = htole16((ctrl & ~PCI_PM_CTRL_STATE_MASK) | field);
+	return pci_cfg_write(fd, pm + PCI_PM_CTRL, &ctrl, 2) == 2 ? 0 : -EIO;
+}
+
+/* PowerState as the user reads it. */
+static inline unsigned int pci_read_power_state(int fd, int pm)
+{
+	return le16toh(pci_cfg_read16(fd, pm + PCI_PM_CTRL)) &
+	       PCI_PM_CTRL_STATE_MASK;
+}
+
 static inline int pci_region_info(int fd, unsigned int index,
 				  struct vfio_region_info *info, size_t argsz)
 {

@@ -84,43 +84,41 @@ static unsigned int vga_decodes(struct pci_dev *pdev, bool single_vga)
  * @vdev: the device being registered
  *
  * A firmware framebuffer or the VGA text console may still be drawing
- * on the function: they are removed before userspace can get it.  Then
- * we become the function's arbitration client.
+ * on the function: they go before userspace can get it.  We then answer
+ * the arbiter's questions about the function, starting with the answer
+ * for a machine that may have other VGA devices.
  *
  * Return: 0 or a negative errno.
  */
 int vfio_pci_vga_register(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
+	const char *name = vdev->vdev.ops->name;
 	int ret;
 
 	if (!is_vga(pdev))
 		return 0;
-	ret = aperture_remove_conflicting_pci_devices(pdev,
-						      vdev->vdev.ops->name);
-	if (ret)
-		return ret;
-	ret = vga_client_register(pdev, vga_decodes);
-	if (ret)
-		return ret;
-	vga_set_legacy_decoding(pdev, vga_decodes(pdev, false));
-	return 0;
+	ret = aperture_remove_conflicting_pci_devices(pdev, name) ?:
+	      vga_client_register(pdev, vga_decodes);
+	if (!ret)
+		vga_set_legacy_decoding(pdev, vga_decodes(pdev, false));
+	return ret;
 }
 
 /**
  * vfio_pci_vga_unregister - give the function back to the arbiter
  * @vdev: the device being unregistered
  *
- * With no client, the arbiter must assume the function decodes all.
+ * Without a client to ask, the arbiter can only assume the function
+ * decodes every range, legacy ones included, until its next driver says
+ * otherwise.
  */
 void vfio_pci_vga_unregister(struct vfio_pci_core_device *vdev)
 {
-	struct pci_dev *pdev = vdev->pdev;
-
-	if (!is_vga(pdev))
+	if (!is_vga(vdev->pdev))
 		return;
-	vga_client_unregister(pdev);
-	vga_set_legacy_decoding(pdev, VGA_ALL_NORMAL | VGA_ALL_LEGACY);
+	vga_client_unregister(vdev->pdev);
+	vga_set_legacy_decoding(vdev->pdev, VGA_ALL_NORMAL | VGA_ALL_LEGACY);
 }
 
 /**

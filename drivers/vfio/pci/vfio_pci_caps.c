@@ -484,6 +484,23 @@ static void caps_ext_init(struct vfio_pci_core_device *vdev)
 		caps_ext_set_next(vdev, hdr, 0);
 }
 
+/*
+ * Bytes no visible capability covers, gaps and hidden capabilities alike,
+ * are the device's own: some functions keep registers there, so reads
+ * and writes go through, as in 6.1.  What such a write can do is bounded
+ * by the IOMMU like any BAR register's.  Bytes answered from the shadow
+ * (a hidden extended capability's header, say) stay virtual.
+ */
+static void caps_gaps_passthrough(struct vfio_pci_core_device *vdev)
+{
+	int pos;
+
+	for (pos = PCI_STD_HEADER_SIZEOF; pos < vdev->pdev->cfg_size; pos++)
+		if (vdev->pci_config_map[pos] == VFIO_CFG_RAW &&
+		    !vdev->cfg_virt[pos])
+			vdev->cfg_write[pos] = 0xff;
+}
+
 /**
  * vfio_pci_caps_init - decide the rules for every byte of config space
  * @vdev: the device, with vconfig holding a snapshot of the hardware
@@ -498,6 +515,7 @@ int vfio_pci_caps_init(struct vfio_pci_core_device *vdev)
 	vdev->extended_caps = vdev->pdev->cfg_size > PCI_CFG_SPACE_SIZE;
 	if (vdev->extended_caps)
 		caps_ext_init(vdev);
+	caps_gaps_passthrough(vdev);
 	return 0;
 }
 

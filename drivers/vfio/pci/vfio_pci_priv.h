@@ -48,7 +48,7 @@ struct vfio_pci_vf_token {
  * Accesses are split so one chunk never spans two owners.
  */
 enum vfio_pci_cfg_owner {
-	VFIO_CFG_RAW,		/* outside any capability: read-only passthrough */
+	VFIO_CFG_RAW,		/* outside any visible capability: passthrough */
 	VFIO_CFG_HEADER,	/* the standard header */
 	VFIO_CFG_CAP,		/* a capability needing no write hook */
 	VFIO_CFG_PM,

@@ -335,6 +335,78 @@ TEST_F(nvme, max_read_request_size)
 		TH_LOG("the device's MRRS field is hard-wired: checked the PCI core call only");
 }
 
+#define CFGW_PROBE	"vfio_test/cfgw"
+
+/* Whether the probe saw a user config byte write at @where. */
+static bool cfg_write_traced(int where)
+{
+	char line[512], want[32];
+	bool seen = false;
+	FILE *f = fopen(TRACING "/trace", "r");
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), " where=%d", where);
+	while (fgets(line, sizeof(line), f))
+		seen |= strstr(line, "cfgw:") && strstr(line, want);
+	fclose(f);
+	return seen;
+}
+
+/*
+ * The last byte of standard config space past every capability of the
+ * host's list (which may hold capabilities the user does not see), or
+ * -1.  No standard capability is longer than PCI Express's 60 bytes.
+ */
+static int gap_byte(const char *bdf)
+{
+	int gap = PCI_CFG_SPACE_SIZE - 1, pos, guard;
+	uint8_t b = 0;
+
+	pci_host_cfg_rw(bdf, PCI_CAPABILITY_LIST, &b, 1, false);
+	for (pos = b, guard = 0; pos >= 0x40 && guard < 48; guard++) {
+		if (pos + PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 > gap)
+			return -1;
+		pci_host_cfg_rw(bdf, pos + PCI_CAP_LIST_NEXT, &b, 1, false);
+		pos = b;
+	}
+	return gap;
+}
+
+/*
+ * Config space no capability covers belongs to the device, as in 6.1:
+ * some functions keep registers there.  A user's byte write there must
+ * reach the function (seen with a kprobe on the PCI core's user write,
+ * since QEMU's functions ignore writes there), and a read comes from it.
+ */
+TEST_F(nvme, gaps_reach_the_device)
+{
+	int fd = self->h.device, where = gap_byte(self->h.bdf);
+	uint8_t val = 0x5a, host = 0;
+
+	PCI_NEED_DEVICE();
+	ASSERT_LT(0, where) TH_LOG("no gap at the end of config space");
+	if (access(TRACING "/kprobe_events", F_OK))
+		mount("tracefs", TRACING, "tracefs", 0, NULL);
+	if (access(TRACING "/kprobe_events", F_OK))
+		SKIP(return, "no kprobe events in this kernel");
+	tracing_write("kprobe_events", "-:" CFGW_PROBE "\n", O_APPEND);
+	ASSERT_EQ(0, tracing_write("kprobe_events", "p:" CFGW_PROBE
+				   " pci_user_write_config_byte where=$arg2:s32\n",
+				   O_APPEND));
+	ASSERT_EQ(0, tracing_write("events/" CFGW_PROBE "/enable", "1", 0));
+	ASSERT_EQ(0, tracing_write("trace", "", O_TRUNC));
+
+	EXPECT_EQ(1, pci_cfg_write(fd, where, &val, 1));
+	EXPECT_TRUE(cfg_write_traced(where))
+		TH_LOG("a write at %#x did not reach the function", where);
+	ASSERT_EQ(0, pci_host_cfg_rw(self->h.bdf, where, &host, 1, false));
+	EXPECT_EQ(host, pci_cfg_read8(fd, where));
+
+	tracing_write("events/" CFGW_PROBE "/enable", "0", 0);
+	tracing_write("kprobe_events", "-:" CFGW_PROBE "\n", O_APPEND);
+}
+
 TEST_F(nvme, command_memory_gates_bars)
 {
 	unsigned short cmd, off;

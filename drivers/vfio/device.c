@@ -602,31 +602,34 @@ static bool vfio_device_has_pm(struct vfio_device *device)
 	return device->dev->driver && device->dev->driver->pm;
 }
 
+/* The ioctls every device has, then the driver's own. */
+static long vfio_device_dispatch(struct vfio_device *device,
+				 unsigned int cmd, unsigned long arg)
+{
+	if (cmd == VFIO_DEVICE_FEATURE)
+		return vfio_device_ioctl_feature(device, (void __user *)arg);
+	return device->ops->ioctl ? device->ops->ioctl(device, cmd, arg) :
+				    -EINVAL;
+}
+
 static long vfio_device_fops_ioctl(struct file *file, unsigned int cmd,
 				   unsigned long arg)
 {
 	struct vfio_device *device = file->private_data;
+	int woken;
 	long ret;
 
-	if (vfio_device_has_pm(device)) {
-		ret = pm_runtime_resume_and_get(device->dev);
-		if (ret) {
-			dev_info_ratelimited(device->dev,
-					     "cannot wake for an ioctl: %ld\n",
-					     ret);
-			return -EIO;
-		}
+	if (!vfio_device_has_pm(device))
+		return vfio_device_dispatch(device, cmd, arg);
+
+	woken = pm_runtime_resume_and_get(device->dev);
+	if (woken) {
+		dev_info_ratelimited(device->dev,
+				     "cannot wake for an ioctl: %d\n", woken);
+		return -EIO;
 	}
-
-	if (cmd == VFIO_DEVICE_FEATURE)
-		ret = vfio_device_ioctl_feature(device, (void __user *)arg);
-	else if (device->ops->ioctl)
-		ret = device->ops->ioctl(device, cmd, arg);
-	else
-		ret = -EINVAL;
-
-	if (vfio_device_has_pm(device))
-		pm_runtime_put(device->dev);
+	ret = vfio_device_dispatch(device, cmd, arg);
+	pm_runtime_put(device->dev);
 	return ret;
 }
 

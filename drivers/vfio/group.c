@@ -214,6 +214,35 @@ struct vfio_group *vfio_group_get_for_device(struct vfio_device *device,
 	return group;
 }
 
+/*
+ * The last driver reference is gone; called with vfio_groups.lock held,
+ * which it drops.  The group leaves the registry and /dev first, so no
+ * new opener finds it, then its container and its IOMMU group; files
+ * still open on it keep the struct alive and get -ENODEV.
+ */
+static void vfio_group_retire(struct vfio_group *group)
+{
+	struct iommu_group *iommu_group;
+
+	list_del(&group->registry_node);
+	cdev_device_del(&group->cdev, &group->dev);
+
+	mutex_lock(&group->lock);
+	WARN_ON(!list_empty(&group->device_list));
+	if (group->container)
+		vfio_container_detach_group(group);
+	/* kvm.ko may be looking at the IOMMU group under kvm_lock. */
+	spin_lock(&group->kvm_lock);
+	iommu_group = group->iommu_group;
+	group->iommu_group = NULL;
+	spin_unlock(&group->kvm_lock);
+	mutex_unlock(&group->lock);
+	mutex_unlock(&vfio_groups.lock);
+
+	iommu_group_put(iommu_group);
+	put_device(&group->dev);
+}
+
 /**
  * vfio_group_put_for_device - drop a reference of vfio_group_get_for_device()
  * @device: the device being unregistered; it is no longer on the group's list
@@ -224,32 +253,12 @@ struct vfio_group *vfio_group_get_for_device(struct vfio_device *device,
 void vfio_group_put_for_device(struct vfio_device *device)
 {
 	struct vfio_group *group = device->group;
-	struct iommu_group *iommu_group;
 
+	/* Emulated and no-IOMMU devices were given their IOMMU group by us. */
 	if (group->type != VFIO_IOMMU)
 		iommu_group_remove_device(device->dev);
-
-	mutex_lock(&vfio_groups.lock);
-	if (!refcount_dec_and_test(&group->drivers)) {
-		mutex_unlock(&vfio_groups.lock);
-		return;
-	}
-	list_del(&group->registry_node);
-	cdev_device_del(&group->cdev, &group->dev);
-
-	mutex_lock(&group->lock);
-	WARN_ON(!list_empty(&group->device_list));
-	if (group->container)
-		vfio_container_detach_group(group);
-	spin_lock(&group->kvm_lock);
-	iommu_group = group->iommu_group;
-	group->iommu_group = NULL;
-	spin_unlock(&group->kvm_lock);
-	mutex_unlock(&group->lock);
-	mutex_unlock(&vfio_groups.lock);
-
-	iommu_group_put(iommu_group);
-	put_device(&group->dev);
+	if (refcount_dec_and_mutex_lock(&group->drivers, &vfio_groups.lock))
+		vfio_group_retire(group);
 }
 
 /**

@@ -252,20 +252,68 @@ static int tracing_write(const char *file, const char *text, int flags)
 	return ret;
 }
 
-/* Whether the probe saw pcie_set_readrq(@bdf's function, @rq). */
-static bool mrrs_traced(int rq)
+/* Whether kprobe events can be used, tracefs mounted if need be. */
+static bool kprobes_usable(void)
 {
-	char line[512], want[32];
+	if (access(TRACING "/kprobe_events", F_OK))
+		mount("tracefs", TRACING, "tracefs", 0, NULL);
+	return !access(TRACING "/kprobe_events", F_OK);
+}
+
+/* Disable and remove kprobe @probe ("group/name"), if it is there. */
+static void probe_stop(const char *probe)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "events/%s/enable", probe);
+	tracing_write(buf, "0", 0);
+	snprintf(buf, sizeof(buf), "-:%s\n", probe);
+	tracing_write("kprobe_events", buf, O_APPEND);
+}
+
+/* Define @probe at @def ("function args"), enable it, empty the trace. */
+static int probe_start(const char *probe, const char *def)
+{
+	char buf[256];
+	int ret;
+
+	probe_stop(probe);
+	snprintf(buf, sizeof(buf), "p:%s %s\n", probe, def);
+	ret = tracing_write("kprobe_events", buf, O_APPEND);
+	snprintf(buf, sizeof(buf), "events/%s/enable", probe);
+	if (!ret)
+		ret = tracing_write(buf, "1", 0);
+	if (!ret)
+		ret = tracing_write("trace", "", O_TRUNC);
+	return ret;
+}
+
+/* Whether the trace has a hit of @probe ("group/name") with @arg. */
+static bool probe_traced(const char *probe, const char *arg)
+{
+	const char *name = strchr(probe, '/') + 1;
+	char line[512];
 	bool seen = false;
 	FILE *f = fopen(TRACING "/trace", "r");
 
 	if (!f)
 		return false;
-	snprintf(want, sizeof(want), " rq=%d", rq);
-	while (fgets(line, sizeof(line), f))
-		seen |= strstr(line, "mrrs:") && strstr(line, want);
+	while (fgets(line, sizeof(line), f)) {
+		char *hit = strstr(line, name);
+
+		seen |= hit && hit[strlen(name)] == ':' && strstr(hit, arg);
+	}
 	fclose(f);
 	return seen;
+}
+
+/* Whether the probe saw pcie_set_readrq() with @rq. */
+static bool mrrs_traced(int rq)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), " rq=%d", rq);
+	return probe_traced(MRRS_PROBE, want);
 }
 
 /*
@@ -286,16 +334,9 @@ TEST_F(nvme, max_read_request_size)
 
 	PCI_NEED_DEVICE();
 	ASSERT_NE(0, exp) TH_LOG("QEMU's NVMe is PCI Express");
-	if (access(TRACING "/kprobe_events", F_OK))
-		mount("tracefs", TRACING, "tracefs", 0, NULL);
-	if (access(TRACING "/kprobe_events", F_OK))
+	if (!kprobes_usable())
 		SKIP(return, "no kprobe events in this kernel");
-	tracing_write("kprobe_events", "-:" MRRS_PROBE "\n", O_APPEND);
-	ASSERT_EQ(0, tracing_write("kprobe_events",
-				   "p:" MRRS_PROBE " pcie_set_readrq rq=$arg2:s32\n",
-				   O_APPEND));
-	ASSERT_EQ(0, tracing_write("events/" MRRS_PROBE "/enable", "1", 0));
-	ASSERT_EQ(0, tracing_write("trace", "", O_TRUNC));
+	ASSERT_EQ(0, probe_start(MRRS_PROBE, "pcie_set_readrq rq=$arg2:s32"));
 
 	/* Does the device's field hold what the host writes? */
 	ASSERT_EQ(0, pci_host_cfg_rw(self->h.bdf, exp + PCI_EXP_DEVCTL, &orig,
@@ -329,8 +370,7 @@ TEST_F(nvme, max_read_request_size)
 					     &host, 2, false));
 		EXPECT_EQ(want, (le16toh(host) & PCI_EXP_DEVCTL_READRQ) >> 12);
 	}
-	tracing_write("events/" MRRS_PROBE "/enable", "0", 0);
-	tracing_write("kprobe_events", "-:" MRRS_PROBE "\n", O_APPEND);
+	probe_stop(MRRS_PROBE);
 	if (!writable)
 		TH_LOG("the device's MRRS field is hard-wired: checked the PCI core call only");
 }
@@ -340,17 +380,10 @@ TEST_F(nvme, max_read_request_size)
 /* Whether the probe saw a user config byte write at @where. */
 static bool cfg_write_traced(int where)
 {
-	char line[512], want[32];
-	bool seen = false;
-	FILE *f = fopen(TRACING "/trace", "r");
+	char want[32];
 
-	if (!f)
-		return false;
 	snprintf(want, sizeof(want), " where=%d", where);
-	while (fgets(line, sizeof(line), f))
-		seen |= strstr(line, "cfgw:") && strstr(line, want);
-	fclose(f);
-	return seen;
+	return probe_traced(CFGW_PROBE, want);
 }
 
 /*
@@ -386,16 +419,10 @@ TEST_F(nvme, gaps_reach_the_device)
 
 	PCI_NEED_DEVICE();
 	ASSERT_LT(0, where) TH_LOG("no gap at the end of config space");
-	if (access(TRACING "/kprobe_events", F_OK))
-		mount("tracefs", TRACING, "tracefs", 0, NULL);
-	if (access(TRACING "/kprobe_events", F_OK))
+	if (!kprobes_usable())
 		SKIP(return, "no kprobe events in this kernel");
-	tracing_write("kprobe_events", "-:" CFGW_PROBE "\n", O_APPEND);
-	ASSERT_EQ(0, tracing_write("kprobe_events", "p:" CFGW_PROBE
-				   " pci_user_write_config_byte where=$arg2:s32\n",
-				   O_APPEND));
-	ASSERT_EQ(0, tracing_write("events/" CFGW_PROBE "/enable", "1", 0));
-	ASSERT_EQ(0, tracing_write("trace", "", O_TRUNC));
+	ASSERT_EQ(0, probe_start(CFGW_PROBE,
+				 "pci_user_write_config_byte where=$arg2:s32"));
 
 	EXPECT_EQ(1, pci_cfg_write(fd, where, &val, 1));
 	EXPECT_TRUE(cfg_write_traced(where))
@@ -403,8 +430,7 @@ TEST_F(nvme, gaps_reach_the_device)
 	ASSERT_EQ(0, pci_host_cfg_rw(self->h.bdf, where, &host, 1, false));
 	EXPECT_EQ(host, pci_cfg_read8(fd, where));
 
-	tracing_write("events/" CFGW_PROBE "/enable", "0", 0);
-	tracing_write("kprobe_events", "-:" CFGW_PROBE "\n", O_APPEND);
+	probe_stop(CFGW_PROBE);
 }
 
 TEST_F(nvme, command_memory_gates_bars)

@@ -143,6 +143,37 @@ static int virt_disintx(int dev, bool on, int width)
 	return pci_cfg_write(dev, PCI_COMMAND, &cmd, 2) == 2 ? 0 : -EIO;
 }
 
+/*
+ * Memory decode for the BAR, INTx neither disabled nor pending, and an
+ * eventfd for the trigger: 0 or -errno.
+ */
+static int e1000_ready(int dev, int *efd)
+{
+	uint16_t cmd = pci_cfg_read16(dev, PCI_COMMAND);
+	int ret;
+
+	cmd |= PCI_COMMAND_MEMORY;
+	cmd &= ~PCI_COMMAND_INTX_DISABLE;
+	if (pci_cfg_write(dev, PCI_COMMAND, &cmd, 2) != 2)
+		return -EIO;
+	ret = e1000_lower(dev);
+	if (ret)
+		return ret;
+	*efd = eventfd(0, EFD_FLAGS);
+	return *efd < 0 ? -errno : 0;
+}
+
+/* Quiet the e1000, drop INTx and the eventfd: a fixture's teardown. */
+static void e1000_done(int dev, int efd)
+{
+	if (dev >= 0) {
+		e1000_lower(dev);
+		intx_off(dev);
+	}
+	if (efd >= 0)
+		close(efd);
+}
+
 FIXTURE(intx) {
 	struct pci_handle h;
 	int efd;
@@ -151,7 +182,6 @@ FIXTURE(intx) {
 FIXTURE_SETUP(intx)
 {
 	struct vfio_irq_info info = { .argsz = sizeof(info), .index = INTX };
-	uint16_t cmd;
 	int ret;
 
 	self->efd = -1;
@@ -164,25 +194,12 @@ FIXTURE_SETUP(intx)
 	if (info.count != 1)
 		SKIP(return, "no INTx");
 	ASSERT_TRUE(info.flags & VFIO_IRQ_INFO_AUTOMASKED);
-
-	/* Memory decode for the BAR, INTx neither disabled nor pending. */
-	cmd = pci_cfg_read16(self->h.device, PCI_COMMAND);
-	cmd |= PCI_COMMAND_MEMORY;
-	cmd &= ~PCI_COMMAND_INTX_DISABLE;
-	ASSERT_EQ(2, pci_cfg_write(self->h.device, PCI_COMMAND, &cmd, 2));
-	ASSERT_EQ(0, e1000_lower(self->h.device));
-	self->efd = eventfd(0, EFD_FLAGS);
-	ASSERT_LE(0, self->efd);
+	ASSERT_EQ(0, e1000_ready(self->h.device, &self->efd));
 }
 
 FIXTURE_TEARDOWN(intx)
 {
-	if (self->h.device >= 0) {
-		e1000_lower(self->h.device);
-		intx_off(self->h.device);
-	}
-	if (self->efd >= 0)
-		close(self->efd);
+	e1000_done(self->h.device, self->efd);
 	pci_handle_teardown(&self->h);
 }
 
@@ -876,34 +893,19 @@ FIXTURE(irqchip) {
 
 FIXTURE_SETUP(irqchip)
 {
-	uint16_t cmd;
-	int ret;
-
 	self->h.device = -1;
 	self->efd = -1;
 	if (access("/sys/bus/pci/devices/" PCI_E1000, F_OK))
 		SKIP(return, "no e1000 at %s", PCI_E1000);
 	self->reloaded = true;
 	ASSERT_EQ(0, reload_vfio_pci("nointxmask=1"));
-	ret = pci_handle_setup(&self->h, PCI_E1000);
-	ASSERT_EQ(0, ret);
-	cmd = pci_cfg_read16(self->h.device, PCI_COMMAND);
-	cmd |= PCI_COMMAND_MEMORY;
-	cmd &= ~PCI_COMMAND_INTX_DISABLE;
-	ASSERT_EQ(2, pci_cfg_write(self->h.device, PCI_COMMAND, &cmd, 2));
-	ASSERT_EQ(0, e1000_lower(self->h.device));
-	self->efd = eventfd(0, EFD_FLAGS);
-	ASSERT_LE(0, self->efd);
+	ASSERT_EQ(0, pci_handle_setup(&self->h, PCI_E1000));
+	ASSERT_EQ(0, e1000_ready(self->h.device, &self->efd));
 }
 
 FIXTURE_TEARDOWN(irqchip)
 {
-	if (self->h.device >= 0) {
-		e1000_lower(self->h.device);
-		intx_off(self->h.device);
-	}
-	if (self->efd >= 0)
-		close(self->efd);
+	e1000_done(self->h.device, self->efd);
 	if (!self->reloaded)
 		return;
 	pci_handle_teardown(&self->h);

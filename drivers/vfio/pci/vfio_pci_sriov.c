@@ -243,15 +243,24 @@ static int sriov_vfs_create(struct vfio_pci_core_device *vdev, int nr)
 	list_add_tail(&vdev->sriov_pfs_item, &sriov_pfs);
 	mutex_unlock(&sriov_pfs_lock);
 
-	/* VFs are reached through the PF: it must be awake to have them. */
+	/*
+	 * VFs are reached through the PF: it must be awake to have them.
+	 * sriov_active, set first, keeps the user's D3hot writes away.
+	 * memory_lock is not held across pci_enable_sriov(): the VFs'
+	 * probes take device set locks, which nest outside memory_lock.
+	 */
 	down_write(&vdev->memory_lock);
 	ret = vfio_pci_set_power_state(vdev, PCI_D0);
-	if (!ret)
-		ret = pci_enable_sriov(vdev->pdev, nr);
 	vdev->sriov_active = !ret;
 	up_write(&vdev->memory_lock);
-	if (ret)
+	if (!ret)
+		ret = pci_enable_sriov(vdev->pdev, nr);
+	if (ret) {
+		down_write(&vdev->memory_lock);
+		vdev->sriov_active = false;
+		up_write(&vdev->memory_lock);
 		goto err_unlist;
+	}
 	return nr;
 
 err_unlist:
